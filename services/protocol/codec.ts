@@ -1,0 +1,98 @@
+/**
+ * Pure functions between messages and frames. No I/O here: the connection layer writes the buffers.
+ */
+import { AudioLabError } from '../errors.ts';
+import {
+  CURRENT_VERSION, DATA_HEADER_SIZE, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD,
+} from './constants.ts';
+import { MESSAGES, messageNameOf, type Message, type MessageName, type MessageOf } from './schema.ts';
+import { checkObject } from './validate.ts';
+
+/** A frame as it came off the wire: header fields and a view of the payload. */
+export interface Frame {
+  version: number;
+  type: number;
+  payload: Buffer;
+}
+
+export function encodeHeader(type: number, length: number, version = CURRENT_VERSION): Buffer {
+  const h = Buffer.allocUnsafe(HEADER_SIZE);
+  h[0] = MAGIC_0;
+  h[1] = MAGIC_1;
+  h[2] = version;
+  h[3] = type;
+  h.writeUInt32BE(length, 4);
+  return h;
+}
+
+/** Header of a DATA frame (frame header + the 16-byte DATA header); the audio bytes follow unchanged. */
+export function encodeDataHeader(streamId: number, seq: number, offset: number, byteLength: number, version = CURRENT_VERSION): Buffer {
+  const length = DATA_HEADER_SIZE + byteLength;
+  if (length > MAX_PAYLOAD) throw new AudioLabError('AUDIOLAB_ERR_FRAME_TOO_LARGE', `DATA chunk of ${byteLength} bytes is too large`);
+  const h = Buffer.allocUnsafe(HEADER_SIZE + DATA_HEADER_SIZE);
+  h[0] = MAGIC_0;
+  h[1] = MAGIC_1;
+  h[2] = version;
+  h[3] = MESSAGES.DATA.code;
+  h.writeUInt32BE(length, 4);
+  h.writeUInt32BE(streamId, 8);
+  h.writeUInt32BE(seq, 12);
+  h.writeUInt32BE(Math.floor(offset / 0x1_0000_0000), 16);
+  h.writeUInt32BE(offset >>> 0, 20);
+  return h;
+}
+
+type JsonMessage = Exclude<Message, { type: 'DATA' }>;
+
+/** Encodes one message into the buffers to write (DATA: header and the bytes, not copied). */
+export function encodeMessage(msg: Message, version = CURRENT_VERSION): Buffer[] {
+  if (msg.type === 'DATA') {
+    return [encodeDataHeader(msg.streamId, msg.seq, msg.offset, msg.data.length, version), msg.data];
+  }
+  const spec = MESSAGES[msg.type];
+  const { type: _type, ...body } = msg as JsonMessage;
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  if (json.length > MAX_CONTROL_PAYLOAD) {
+    throw new AudioLabError('AUDIOLAB_ERR_FRAME_TOO_LARGE', `${msg.type} payload of ${json.length} bytes exceeds ${MAX_CONTROL_PAYLOAD}`);
+  }
+  return [encodeHeader(spec.code, json.length, version), json];
+}
+
+/** Convenience for tests and small messages: one contiguous buffer. */
+export function encodeToBuffer(msg: Message, version = CURRENT_VERSION): Buffer {
+  return Buffer.concat(encodeMessage(msg, version));
+}
+
+/** Decodes a frame's payload into a validated message. Throws coded errors. */
+export function decodeFrame(frame: Frame): Message {
+  const name = messageNameOf(frame.type);
+  if (name === undefined) {
+    throw new AudioLabError('AUDIOLAB_ERR_UNKNOWN_TYPE', `Unknown message type 0x${frame.type.toString(16).padStart(2, '0')}`);
+  }
+  const p = frame.payload;
+  if (name === 'DATA') {
+    if (p.length < DATA_HEADER_SIZE) throw new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', `DATA payload of ${p.length} bytes is shorter than its ${DATA_HEADER_SIZE}-byte header`);
+    const hi = p.readUInt32BE(8);
+    if (hi >= 0x200000) throw new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', 'DATA offset beyond 2^53');
+    return {
+      type: 'DATA',
+      streamId: p.readUInt32BE(0),
+      seq: p.readUInt32BE(4),
+      offset: hi * 0x1_0000_0000 + p.readUInt32BE(12),
+      data: p.subarray(DATA_HEADER_SIZE),
+    };
+  }
+  if (p.length > MAX_CONTROL_PAYLOAD) throw new AudioLabError('AUDIOLAB_ERR_FRAME_TOO_LARGE', `${name} payload of ${p.length} bytes exceeds ${MAX_CONTROL_PAYLOAD}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(p.toString('utf8'));
+  } catch {
+    throw new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', `${name} payload is not valid JSON`);
+  }
+  checkObject(MESSAGES[name].fields, body, name);
+  return { ...(body as object), type: name } as Message;
+}
+
+export function isMessage<N extends MessageName>(msg: Message, name: N): msg is MessageOf<N> {
+  return msg.type === name;
+}

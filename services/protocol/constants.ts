@@ -1,0 +1,28 @@
+/**
+ * The audiolab wire format, part 1: framing constants. See docs/protocol.md.
+ *
+ *   0      1      2        3       4               8
+ *   +------+------+--------+-------+---------------+----------------
+ *   | 'A'  | 'L'  | version| type  | length (u32BE)| payload ...
+ *   +------+------+--------+-------+---------------+----------------
+ */
+
+export const MAGIC = 0x414c; // "AL"
+export const MAGIC_0 = 0x41;
+export const MAGIC_1 = 0x4c;
+export const HEADER_SIZE = 8;
+
+/** Versions this build speaks, lowest first. Negotiated in HELLO/WELCOME. */
+export const SUPPORTED_VERSIONS: readonly number[] = [1];
+export const CURRENT_VERSION = 1;
+
+/** Hard maximum payload of any frame (DATA included). */
+export const MAX_PAYLOAD = 1024 * 1024;
+/** Control (JSON) payloads are much smaller. */
+export const MAX_CONTROL_PAYLOAD = 64 * 1024;
+
+/** DATA payload: streamId u32, seq u32, offset u64 (hi u32, lo u32), then bytes. */
+export const DATA_HEADER_SIZE = 16;
+export const DEFAULT_CHUNK_SIZE = 16 * 1024;
+
+export const DEFAULT_PORT = 5050;

@@ -1,0 +1,131 @@
+/**
+ * The frame decoder: an explicit state machine over a byte stream (after websockets/ws lib/receiver.js).
+ *
+ * - Each state returns early when too few bytes are buffered; a header is parsed only when all
+ *   8 bytes are here.
+ * - Payloads are views (subarray) of the incoming chunk when they lie in one chunk; bytes are copied
+ *   only when a frame spans chunks.
+ * - Any violation is reported once, with a coded error, to onError; the decoder then stops (the
+ *   connection is beyond repair: framing is lost).
+ */
+import { AudioLabError } from '../errors.ts';
+import { HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_PAYLOAD, SUPPORTED_VERSIONS } from './constants.ts';
+import type { Frame } from './codec.ts';
+
+export interface FrameDecoderOptions {
+  maxPayload?: number;
+  versions?: readonly number[];
+}
+
+const GET_HEADER = 0;
+const GET_PAYLOAD = 1;
+const FAILED = 2;
+
+export class FrameDecoder {
+  private readonly buffers: Buffer[] = [];
+  private bufferedBytes = 0;
+  private state = GET_HEADER;
+  private version = 0;
+  private type = 0;
+  private length = 0;
+  private readonly maxPayload: number;
+  private readonly versions: readonly number[];
+  private readonly onFrame: (frame: Frame) => void;
+  private readonly onError: (err: AudioLabError) => void;
+  /** Total bytes consumed so far: the stream offset of the next frame, for error context. */
+  private offset = 0;
+
+  constructor(onFrame: (frame: Frame) => void, onError: (err: AudioLabError) => void, options: FrameDecoderOptions = {}) {
+    this.onFrame = onFrame;
+    this.onError = onError;
+    this.maxPayload = options.maxPayload ?? MAX_PAYLOAD;
+    this.versions = options.versions ?? SUPPORTED_VERSIONS;
+  }
+
+  get failed(): boolean {
+    return this.state === FAILED;
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get pendingBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.state === FAILED || chunk.length === 0) return;
+    this.buffers.push(chunk);
+    this.bufferedBytes += chunk.length;
+    for (;;) {
+      if (this.state === GET_HEADER) {
+        if (!this.getHeader()) return;
+      } else if (this.state === GET_PAYLOAD) {
+        if (!this.getPayload()) return;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private getHeader(): boolean {
+    if (this.bufferedBytes < HEADER_SIZE) return false;
+    const h = this.consume(HEADER_SIZE);
+    if (h[0] !== MAGIC_0 || h[1] !== MAGIC_1) {
+      return this.fail('AUDIOLAB_ERR_BAD_MAGIC', `Bad magic 0x${h.subarray(0, 2).toString('hex')} at stream offset ${this.offset - HEADER_SIZE}`);
+    }
+    this.version = h[2]!;
+    this.type = h[3]!;
+    this.length = h.readUInt32BE(4);
+    if (!this.versions.includes(this.version)) {
+      return this.fail('AUDIOLAB_ERR_UNSUPPORTED_VERSION', `Frame version ${this.version} not supported (supported: ${this.versions.join(', ')})`);
+    }
+    if (this.length > this.maxPayload) {
+      return this.fail('AUDIOLAB_ERR_FRAME_TOO_LARGE', `Frame payload of ${this.length} bytes exceeds the maximum of ${this.maxPayload}`);
+    }
+    this.state = GET_PAYLOAD;
+    return true;
+  }
+
+  private getPayload(): boolean {
+    if (this.bufferedBytes < this.length) return false;
+    const payload = this.consume(this.length);
+    this.state = GET_HEADER;
+    this.onFrame({ version: this.version, type: this.type, payload });
+    return this.state !== FAILED;
+  }
+
+  /** Takes n bytes off the front: a view when they lie in the first chunk, a copy otherwise. */
+  private consume(n: number): Buffer {
+    this.bufferedBytes -= n;
+    this.offset += n;
+    const first = this.buffers[0]!;
+    if (n === first.length) return this.buffers.shift()!;
+    if (n < first.length) {
+      this.buffers[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const dst = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const buf = this.buffers[0]!;
+      const take = Math.min(buf.length, n - filled);
+      buf.copy(dst, filled, 0, take);
+      filled += take;
+      if (take === buf.length) this.buffers.shift();
+      else this.buffers[0] = buf.subarray(take);
+    }
+    return dst;
+  }
+
+  /** Called by the owner when it rejects a frame's content: stops decoding. */
+  stop(): void {
+    this.state = FAILED;
+    this.buffers.length = 0;
+    this.bufferedBytes = 0;
+  }
+
+  private fail(code: AudioLabError['code'], message: string): false {
+    this.stop();
+    this.onError(new AudioLabError(code, message, { offset: this.offset }));
+    return false;
+  }
+}
