@@ -1,0 +1,384 @@
+/**
+ * The audiolab client library: one connection to a server, requests as promises, pushed events
+ * (presence, catalog changes, invites) as events, and incoming streams as Readables.
+ */
+import { connect as netConnect } from 'node:net';
+import { EventEmitter, once } from 'node:events';
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { AudioLabError, isErrorCode, type ErrorCode } from '../errors.ts';
+import { Connection } from '../common/connection.ts';
+import { parseWavHeader, MAX_HEADER_BYTES } from '../common/wav.ts';
+import {
+  DEFAULT_CHUNK_SIZE, DEFAULT_PORT, SUPPORTED_VERSIONS,
+  type ClientInfo, type Message, type MessageOf, type SongInfo,
+} from '../protocol/index.ts';
+import { IncomingStream, type StreamHeader } from './incoming.ts';
+
+export interface ClientOptions {
+  host?: string;
+  port?: number;
+  name?: string;
+  /** Local address to bind (the local lab binds clients to 127.0.0.11, .12). */
+  localAddress?: string;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Keep-alive PING interval while connected (0: none). */
+  pingIntervalMs?: number;
+  chunkSize?: number;
+}
+
+export interface Invite {
+  streamId: number;
+  kind: string;
+  from: string;
+  song: string;
+  size: number;
+  sha256: string;
+  format: MessageOf<'INVITE'>['format'];
+}
+
+export interface ClientEvents {
+  presence: [event: string, client: ClientInfo, clients: ClientInfo[]];
+  catalog: [songs: SongInfo[], reason: string];
+  /** A stream arrived that no request of ours asked for (play-on, relay). */
+  stream: [IncomingStream];
+  close: [error: AudioLabError | undefined];
+  /** An unsolicited ERROR from the server (no req). */
+  serverError: [AudioLabError];
+}
+
+type Pending = { resolve: (m: Message) => void; reject: (e: AudioLabError) => void; timer?: NodeJS.Timeout | undefined; types: readonly string[] };
+
+export function parseServerAddress(s: string | undefined): { host: string; port: number } {
+  if (!s) return { host: '127.0.0.1', port: DEFAULT_PORT };
+  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(s);
+  const port = m?.[2] ? Number(m[2]) : DEFAULT_PORT;
+  if (!m || !m[1] || port < 1 || port > 65535) throw new AudioLabError('AUDIOLAB_ERR_USAGE', `Bad server address ${JSON.stringify(s)} (want HOST:PORT)`);
+  return { host: m[1], port };
+}
+
+export class AudioLabClient extends EventEmitter<ClientEvents> {
+  readonly options: Required<Omit<ClientOptions, 'localAddress'>> & { localAddress?: string };
+  private conn: Connection | undefined;
+  private nextReq = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly streams = new Map<number, IncomingStream>();
+  /** STREAM_START of a PLAY, handed to play()'s caller. */
+  private readonly starts = new Map<number, (s: IncomingStream) => void>();
+  private fullStreams = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private closeError: AudioLabError | undefined;
+  /** Decides on INVITEs; default: refuse (not listening). */
+  inviteHandler: (invite: Invite) => true | string = () => 'not listening';
+  me: ClientInfo | undefined;
+  clients: ClientInfo[] = [];
+  motd = '';
+  version = 0;
+
+  constructor(options: ClientOptions = {}) {
+    super();
+    this.options = {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? DEFAULT_PORT,
+      name: options.name ?? 'client',
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      pingIntervalMs: options.pingIntervalMs ?? 30_000,
+      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    };
+  }
+
+  get connected(): boolean {
+    return this.conn !== undefined && !this.conn.isClosed;
+  }
+
+  get connection(): Connection {
+    if (!this.conn || this.conn.isClosed) throw this.closeError ?? new AudioLabError('AUDIOLAB_ERR_CONNECTION', 'Not connected');
+    return this.conn;
+  }
+
+  /** Connects and says HELLO; resolves with the WELCOME. */
+  async connect(): Promise<MessageOf<'WELCOME'>> {
+    const { host, port } = this.options;
+    const socket = netConnect({ host, port, ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}) });
+    const timer = setTimeout(() => socket.destroy(new Error(`timed out after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+    try {
+      await once(socket, 'connect');
+    } catch (err) {
+      throw new AudioLabError('AUDIOLAB_ERR_CONNECTION', `Cannot connect to ${host}:${port}: ${(err as Error).message}`, { peer: `${host}:${port}` });
+    } finally {
+      clearTimeout(timer);
+    }
+    const conn = new Connection(socket);
+    this.conn = conn;
+    conn.on('message', (m) => this.onMessage(m));
+    conn.on('protocolError', (err, fatal) => {
+      if (fatal) {
+        this.closeError = err;
+        conn.destroy();
+      }
+    });
+    conn.on('close', () => this.onClose());
+    const welcome = await this.request<'WELCOME'>({ type: 'HELLO', versions: [...SUPPORTED_VERSIONS], name: this.options.name, software: 'tcp-audio-lab' }, ['WELCOME'], 0);
+    this.me = this.clients.find((c) => c.id === welcome.clientId);
+    if (this.options.pingIntervalMs > 0) {
+      this.pingTimer = setInterval(() => this.conn?.send({ type: 'PING', t: Date.now() }), this.options.pingIntervalMs);
+      this.pingTimer.unref();
+    }
+    return welcome;
+  }
+
+  /** Waits for the answer of one of `types` (or an ERROR) carrying `req`. */
+  private expect<T extends Message['type']>(req: number, types: readonly T[], what: string, timeoutMs = this.options.requestTimeoutMs): Promise<MessageOf<T>> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = { resolve: resolve as (m: Message) => void, reject, types };
+      if (timeoutMs > 0) {
+        p.timer = setTimeout(() => {
+          this.pending.delete(req);
+          reject(new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `No answer to ${what} within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.pending.set(req, p);
+    });
+  }
+
+  /** Sends a request and waits for its answer. */
+  private request<T extends Message['type']>(msg: Message, types: readonly T[], req: number, timeoutMs = this.options.requestTimeoutMs): Promise<MessageOf<T>> {
+    const answer = this.expect(req, types, msg.type, timeoutMs);
+    try {
+      this.connection.send(msg);
+    } catch (err) {
+      this.settle(req, { type: 'ERROR', req, code: (err as AudioLabError).code ?? 'AUDIOLAB_ERR_CONNECTION', message: (err as Error).message });
+    }
+    return answer;
+  }
+
+  private settle(req: number, msg: Message): boolean {
+    const p = this.pending.get(req);
+    if (!p) return false;
+    if (msg.type === 'ERROR') {
+      p.reject(errorFrom(msg));
+    } else if (p.types.includes(msg.type)) {
+      p.resolve(msg);
+    } else {
+      return false;
+    }
+    this.pending.delete(req);
+    clearTimeout(p.timer);
+    return true;
+  }
+
+  private onMessage(msg: Message): void {
+    switch (msg.type) {
+      case 'WELCOME':
+        this.clients = msg.clients;
+        this.motd = msg.motd;
+        this.version = msg.version;
+        this.settle(0, msg);
+        return;
+      case 'PRESENCE':
+        this.clients = msg.clients;
+        this.emit('presence', msg.event, msg.client, msg.clients);
+        return;
+      case 'PING':
+        this.conn?.send({ type: 'PONG', t: msg.t });
+        return;
+      case 'CATALOG':
+        if (msg.req === undefined || !this.settle(msg.req, msg)) this.emit('catalog', msg.songs, msg.reason ?? 'update');
+        return;
+      case 'INVITE': {
+        const verdict = this.inviteHandler({ streamId: msg.streamId, kind: msg.kind, from: msg.from, song: msg.song, size: msg.size, sha256: msg.sha256, format: msg.format });
+        this.conn?.send(verdict === true ? { type: 'ACCEPT', streamId: msg.streamId } : { type: 'REFUSE', streamId: msg.streamId, reason: verdict });
+        return;
+      }
+      case 'STREAM_START': return this.onStreamStart(msg);
+      case 'DATA': {
+        const s = this.streams.get(msg.streamId);
+        if (!s) return;
+        if (msg.offset !== s.position) {
+          this.failStream(msg.streamId, new AudioLabError('AUDIOLAB_ERR_BAD_OFFSET', `Chunk at ${msg.offset}, expected ${s.position}`));
+          this.conn?.send({ type: 'STREAM_ABORT', streamId: msg.streamId, code: 'AUDIOLAB_ERR_BAD_OFFSET', message: 'out-of-order chunk' });
+          return;
+        }
+        // Copy: the chunk is a view of the socket's read buffer, and the consumer may hold it.
+        s.deliver(Buffer.from(msg.data));
+        return;
+      }
+      case 'STREAM_END': {
+        const s = this.streams.get(msg.streamId);
+        if (!s) return;
+        this.streams.delete(msg.streamId);
+        s.finish();
+        return;
+      }
+      case 'STREAM_ABORT':
+        this.failStream(msg.streamId, new AudioLabError(isErrorCode(msg.code) ? msg.code : 'AUDIOLAB_ERR_PEER_GONE', msg.message, { streamId: msg.streamId }));
+        return;
+      case 'ERROR': {
+        if (msg.req !== undefined && this.settle(msg.req, msg)) return;
+        if (msg.streamId !== undefined && this.streams.has(msg.streamId)) {
+          this.failStream(msg.streamId, errorFrom(msg));
+          return;
+        }
+        const e = errorFrom(msg);
+        if (msg.fatal) this.closeError = e;
+        this.emit('serverError', e);
+        return;
+      }
+      case 'BYE':
+        this.closeError = new AudioLabError('AUDIOLAB_ERR_CONNECTION', `Server said goodbye: ${msg.reason}`);
+        return;
+      default:
+        if ('req' in msg && typeof msg.req === 'number') this.settle(msg.req, msg);
+    }
+  }
+
+  private onStreamStart(msg: MessageOf<'STREAM_START'>): void {
+    const header: StreamHeader = {
+      streamId: msg.streamId, kind: msg.kind, song: msg.song, size: msg.size, offset: msg.offset, sha256: msg.sha256, format: msg.format,
+      ...(msg.from === undefined ? {} : { from: msg.from }),
+    };
+    const s = new IncomingStream(header, (full) => {
+      this.fullStreams += full ? 1 : -1;
+      if (full && this.fullStreams === 1) this.conn?.pause();
+      if (!full && this.fullStreams === 0) this.conn?.resume();
+    });
+    this.streams.set(msg.streamId, s);
+    const waiter = msg.req === undefined ? undefined : this.starts.get(msg.req);
+    if (waiter && msg.req !== undefined) {
+      this.starts.delete(msg.req);
+      this.settle(msg.req, msg);
+      waiter(s);
+    } else {
+      this.emit('stream', s);
+    }
+  }
+
+  private failStream(streamId: number, err: AudioLabError): void {
+    const s = this.streams.get(streamId);
+    if (!s) return;
+    this.streams.delete(streamId);
+    s.fail(err);
+  }
+
+  private onClose(): void {
+    clearInterval(this.pingTimer);
+    const err = this.closeError ?? new AudioLabError('AUDIOLAB_ERR_CONNECTION', 'Connection closed by the server');
+    for (const [req, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(req);
+    }
+    for (const id of [...this.streams.keys()]) this.failStream(id, new AudioLabError(err.code === 'AUDIOLAB_ERR_CONNECTION' ? 'AUDIOLAB_ERR_PEER_GONE' : err.code, err.message));
+    this.emit('close', this.closeError);
+  }
+
+  // ---- requests ------------------------------------------------------------------------------------
+
+  async list(): Promise<SongInfo[]> {
+    const req = this.nextReq++;
+    return (await this.request<'CATALOG'>({ type: 'LIST', req }, ['CATALOG'], req)).songs;
+  }
+
+  /** Asks for a song from `offset`; resolves with the incoming stream once it starts. */
+  async play(song: string, offset = 0): Promise<IncomingStream> {
+    const req = this.nextReq++;
+    let stream: IncomingStream | undefined;
+    this.starts.set(req, (s) => { stream = s; });
+    try {
+      await this.request<'STREAM_START'>({ type: 'PLAY', req, song, offset }, ['STREAM_START'], req);
+    } finally {
+      this.starts.delete(req);
+    }
+    return stream!;
+  }
+
+  async listen(accept = true): Promise<void> {
+    const req = this.nextReq++;
+    await this.request<'OK'>({ type: 'LISTEN', req, accept }, ['OK'], req);
+  }
+
+  /** Plays a library song on another client; resolves when it has been delivered. */
+  async playOn(target: string, song: string): Promise<MessageOf<'OK'>> {
+    const req = this.nextReq++;
+    return this.request<'OK'>({ type: 'PLAY_ON', req, target, song }, ['OK'], req, 0);
+  }
+
+  /** Uploads a local WAV file into the server's library. */
+  async upload(path: string, name = basename(path), onProgress?: (sent: number, total: number) => void): Promise<MessageOf<'UPLOAD_DONE'>> {
+    const { size, sha256 } = await fileDigest(path);
+    const req = this.nextReq++;
+    const ready = await this.request<'READY'>({ type: 'UPLOAD', req, name, size, sha256 }, ['READY'], req);
+    const done = this.expect(req, ['UPLOAD_DONE'], 'UPLOAD', 0);
+    await this.sendFile(path, ready.streamId, size, onProgress, done);
+    return done;
+  }
+
+  /** Streams a local WAV file to another client through the server (a relay). */
+  async sendTo(target: string, path: string, onProgress?: (sent: number, total: number) => void): Promise<MessageOf<'OK'>> {
+    const { size, sha256, head } = await fileDigest(path);
+    const wav = parseWavHeader(head, size);
+    if (!wav) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', `${path}: not a supported PCM WAV`);
+    const req = this.nextReq++;
+    const ready = await this.request<'READY'>({ type: 'SEND_TO', req, target, name: basename(path), size, sha256, format: wav.format }, ['READY'], req, 0);
+    const done = this.expect(req, ['OK'], 'SEND_TO', 0);
+    await this.sendFile(path, ready.streamId, size, onProgress, done);
+    return done;
+  }
+
+  /** Sends a file as DATA frames then STREAM_END, honouring backpressure; stops early if `outcome` settles first (an error). */
+  private async sendFile(path: string, streamId: number, size: number, onProgress: ((sent: number, total: number) => void) | undefined, outcome: Promise<unknown>): Promise<void> {
+    let failed = false;
+    outcome.catch(() => { failed = true; });
+    const conn = this.connection;
+    const fh = await open(path, 'r');
+    try {
+      let offset = 0;
+      let seq = 0;
+      while (offset < size && !failed) {
+        const buf = Buffer.allocUnsafe(Math.min(this.options.chunkSize, size - offset));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        if (bytesRead === 0) break;
+        if (conn.isClosed) break;
+        if (!conn.sendData(streamId, seq++, offset, buf.subarray(0, bytesRead))) await conn.drain();
+        offset += bytesRead;
+        onProgress?.(offset, size);
+      }
+      if (!failed && !conn.isClosed) conn.send({ type: 'STREAM_END', streamId, bytes: offset });
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async close(reason = 'bye'): Promise<void> {
+    clearInterval(this.pingTimer);
+    const conn = this.conn;
+    if (!conn || conn.isClosed) return;
+    const closed = once(conn, 'close');
+    conn.bye(reason);
+    await closed;
+  }
+}
+
+function errorFrom(msg: MessageOf<'ERROR'>): AudioLabError {
+  const code: ErrorCode = isErrorCode(msg.code) ? msg.code : 'AUDIOLAB_ERR_INTERNAL';
+  return new AudioLabError(code, msg.message, { ...(msg.streamId === undefined ? {} : { streamId: msg.streamId }) });
+}
+
+/** Size, sha256 and the first bytes (for the WAV header) of a local file. */
+export async function fileDigest(path: string): Promise<{ size: number; sha256: string; head: Buffer }> {
+  const st = await stat(path);
+  const fh = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    const head = Buffer.alloc(Math.min(st.size, MAX_HEADER_BYTES));
+    await fh.read(head, 0, head.length, 0);
+    for await (const chunk of fh.createReadStream({ autoClose: false, start: 0 })) hash.update(chunk as Buffer);
+    return { size: st.size, sha256: hash.digest('hex'), head };
+  } finally {
+    await fh.close();
+  }
+}

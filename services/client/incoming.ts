@@ -1,0 +1,65 @@
+/**
+ * A stream arriving at a client (a PLAY, a PLAY_ON or a relay): a Readable of the song's file bytes.
+ * Its buffer is bounded: when the consumer falls behind, the client stops reading the socket, so TCP
+ * flow control (and, through a relay, the server) slows the sender down.
+ */
+import { Readable } from 'node:stream';
+import type { AudioFormat } from '../protocol/index.ts';
+
+export interface StreamHeader {
+  streamId: number;
+  kind: string;
+  song: string;
+  from?: string;
+  size: number;
+  offset: number;
+  sha256: string;
+  format: AudioFormat;
+}
+
+export class IncomingStream extends Readable {
+  readonly header: StreamHeader;
+  /** File offset of the next expected byte. */
+  position: number;
+  private readonly onFull: (full: boolean) => void;
+  private full = false;
+
+  constructor(header: StreamHeader, onFull: (full: boolean) => void, highWaterMark = 256 * 1024) {
+    super({ highWaterMark });
+    this.header = header;
+    this.position = header.offset;
+    this.onFull = onFull;
+  }
+
+  /** Called by the client for each DATA frame. */
+  deliver(data: Buffer): void {
+    this.position += data.length;
+    if (!this.push(data) && !this.full) {
+      this.full = true;
+      this.onFull(true);
+    }
+  }
+
+  override _read(): void {
+    if (this.full) {
+      this.full = false;
+      this.onFull(false);
+    }
+  }
+
+  finish(): void {
+    this.push(null);
+    if (this.full) {
+      this.full = false;
+      this.onFull(false);
+    }
+  }
+
+  fail(err: Error): void {
+    if (this.full) {
+      this.full = false;
+      this.onFull(false);
+    }
+    this.destroy(err);
+  }
+}

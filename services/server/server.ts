@@ -1,0 +1,154 @@
+/**
+ * The audiolab server: accepts clients, keeps the registry of who is online and the catalog, and
+ * hands each connection to a Session (session.ts) that speaks the protocol.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { AudioLabError } from '../errors.ts';
+import { Connection } from '../common/connection.ts';
+import { createLogger, type Logger } from '../common/log.ts';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, type ClientInfo } from '../protocol/index.ts';
+import { Catalog } from './catalog.ts';
+import { Session } from './session.ts';
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  musicDir: string;
+  maxClients?: number;
+  idleTimeoutMs?: number;
+  maxUploadBytes?: number;
+  chunkSize?: number;
+  /** How long a receiver has to answer an INVITE. */
+  inviteTimeoutMs?: number;
+  logger?: Logger;
+  motd?: string;
+}
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  musicDir: string;
+  maxClients: number;
+  idleTimeoutMs: number;
+  maxUploadBytes: number;
+  chunkSize: number;
+  inviteTimeoutMs: number;
+  motd: string;
+}
+
+export class AudioLabServer {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly catalog: Catalog;
+  private readonly net: Server;
+  private readonly sessions = new Set<Session>();
+  private nextClientId = 1;
+  private nextStreamId = 1;
+  private closing = false;
+
+  constructor(options: ServerOptions) {
+    this.config = {
+      port: options.port ?? DEFAULT_PORT,
+      host: options.host ?? '0.0.0.0',
+      musicDir: options.musicDir,
+      maxClients: options.maxClients ?? 256,
+      idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+      maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
+      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      inviteTimeoutMs: options.inviteTimeoutMs ?? 10_000,
+      motd: options.motd ?? 'Welcome to tcp-audio-lab',
+    };
+    this.log = options.logger ?? createLogger();
+    this.catalog = new Catalog(this.config.musicDir, this.log);
+    this.catalog.on('change', (reason) => {
+      const songs = this.catalog.list();
+      for (const s of this.readySessions()) s.conn.send({ type: 'CATALOG', songs, reason });
+    });
+    this.net = createServer((socket) => this.accept(socket));
+    this.net.maxConnections = this.config.maxClients + 16; // room to tell the extra ones why
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await mkdir(this.config.musicDir, { recursive: true });
+    await this.catalog.scan();
+    await new Promise<void>((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen(this.config.port, this.config.host, () => {
+        this.net.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.net.address() as AddressInfo;
+    this.log.info('server.listen', { host: addr.address, port: addr.port, music: this.config.musicDir, songs: this.catalog.list().length });
+    return addr;
+  }
+
+  private accept(socket: Socket): void {
+    const conn = new Connection(socket);
+    if (this.closing) {
+      conn.fail(new AudioLabError('AUDIOLAB_ERR_SHUTTING_DOWN'));
+      return;
+    }
+    if (this.sessions.size >= this.config.maxClients) {
+      this.log.warn('conn.refused', { peer: conn.peer, reason: 'server full', clients: this.sessions.size });
+      conn.fail(new AudioLabError('AUDIOLAB_ERR_SERVER_FULL', `The server holds at most ${this.config.maxClients} clients`));
+      return;
+    }
+    const session = new Session(this, conn, this.nextClientId++);
+    this.sessions.add(session);
+    conn.on('close', () => {
+      this.sessions.delete(session);
+      if (session.ready) this.broadcastPresence('leave', session.info, session);
+    });
+  }
+
+  allocateStreamId(): number {
+    return this.nextStreamId++;
+  }
+
+  *readySessions(): Iterable<Session> {
+    for (const s of this.sessions) if (s.ready && !s.conn.isClosed) yield s;
+  }
+
+  clients(): ClientInfo[] {
+    return [...this.readySessions()].map((s) => s.info);
+  }
+
+  findByName(name: string): Session | undefined {
+    for (const s of this.readySessions()) if (s.info.name === name) return s;
+    return undefined;
+  }
+
+  uniqueClientName(wanted: string): string {
+    const taken = new Set([...this.readySessions()].map((s) => s.info.name));
+    if (!taken.has(wanted)) return wanted;
+    for (let n = 2; ; n++) if (!taken.has(`${wanted}-${n}`)) return `${wanted}-${n}`;
+  }
+
+  broadcastPresence(event: 'join' | 'leave' | 'listen', client: ClientInfo, except?: Session): void {
+    const clients = this.clients();
+    for (const s of this.readySessions()) {
+      if (s !== except) s.conn.send({ type: 'PRESENCE', event, client, clients });
+    }
+  }
+
+  get clientCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Graceful shutdown: refuse new clients, tell everyone (coded error), abort streams, wait for sockets to close. */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.log.info('server.shutdown', { clients: this.sessions.size });
+    const closed = new Promise<void>((resolve) => this.net.close(() => resolve()));
+    const all = [...this.sessions];
+    await Promise.all(all.map((s) => s.shutdown()));
+    const deadline = Date.now() + graceMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.sessions) s.conn.destroy();
+    await closed;
+    this.log.info('server.closed', {});
+  }
+}

@@ -1,0 +1,485 @@
+/**
+ * One client's conversation with the server: the protocol state machine on the server side.
+ *
+ *   connected --HELLO--> ready --(LIST | PLAY | UPLOAD | LISTEN | PLAY_ON | SEND_TO | ...)*--> closed
+ *
+ * Streams this session takes part in:
+ * - plays:     the server streams a library file to this client (PLAY, or PLAY_ON from someone else)
+ * - uploads:   this client streams a file into the library (UPLOAD)
+ * - relaysOut: this client streams its own file to another client through the server (SEND_TO)
+ * - relaysIn:  this client receives a relayed stream
+ * When either end of a stream vanishes, the other end gets a coded error and the stream's state is
+ * dropped; an upload's temporary file is removed.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { AudioLabError, toAudioLabError, type ErrorCode } from '../errors.ts';
+import type { Connection } from '../common/connection.ts';
+import type { Logger } from '../common/log.ts';
+import { SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
+import { checkSongName, cleanClientName } from './names.ts';
+import { describeSong } from './catalog.ts';
+import { streamFile } from './streamer.ts';
+import { UploadWriter } from './upload.ts';
+import type { AudioLabServer } from './server.ts';
+
+const MAX_STREAMS_PER_CLIENT = 8;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+type InviteAnswer = { kind: 'accept' } | { kind: 'refuse'; reason: string } | { kind: 'gone' } | { kind: 'timeout' };
+
+interface Relay {
+  req: number;
+  idA: number;
+  idB: number;
+  source: Session;
+  target: Session;
+  name: string;
+  size: number;
+  sha256: string;
+  received: number;
+  seq: number;
+  hash: Hash;
+  waitingDrain: boolean;
+  startedAt: number;
+}
+
+interface Upload {
+  req: number;
+  writer: UploadWriter;
+  startedAt: number;
+  waitingDrain: boolean;
+}
+
+export class Session {
+  readonly server: AudioLabServer;
+  readonly conn: Connection;
+  readonly info: ClientInfo;
+  ready = false;
+  private log: Logger;
+  private readonly openedAt = Date.now();
+  private readonly plays = new Map<number, AbortController>();
+  private readonly uploads = new Map<number, Upload>();
+  readonly relaysOut = new Map<number, Relay>();
+  readonly relaysIn = new Map<number, Relay>();
+  private readonly invites = new Map<number, (a: InviteAnswer) => void>();
+  /** Streams that failed: late DATA for them is dropped quietly. */
+  private readonly deadStreams = new Set<number>();
+  private pauses = 0;
+
+  constructor(server: AudioLabServer, conn: Connection, id: number) {
+    this.server = server;
+    this.conn = conn;
+    this.info = { id, name: `client${id}`, address: conn.peer, listening: false };
+    this.log = server.log.child({ client: id, peer: conn.peer });
+    this.log.info('conn.open', {});
+    conn.socket.setTimeout(server.config.idleTimeoutMs, () => {
+      this.log.warn('conn.idle', { idleMs: server.config.idleTimeoutMs });
+      conn.fail(new AudioLabError('AUDIOLAB_ERR_IDLE_TIMEOUT', `Idle for ${server.config.idleTimeoutMs} ms`));
+    });
+    conn.on('message', (msg) => {
+      this.dispatch(msg).catch((err) => {
+        const e = toAudioLabError(err);
+        this.log.error('session.error', { code: e.code, error: e.message });
+        this.conn.sendError(e.code, e.message);
+      });
+    });
+    conn.on('protocolError', (err, fatal) => {
+      this.log.warn('protocol.error', { code: err.code, error: err.message, fatal });
+      if (fatal) conn.fail(err);
+      else conn.sendError(err.code, err.message);
+    });
+    conn.on('close', () => this.onClose());
+  }
+
+  private get streamCount(): number {
+    return this.plays.size + this.uploads.size + this.relaysOut.size + this.relaysIn.size;
+  }
+
+  private async dispatch(msg: Message): Promise<void> {
+    if (!this.ready && msg.type !== 'HELLO') {
+      this.conn.fail(new AudioLabError('AUDIOLAB_ERR_UNEXPECTED_MESSAGE', `${msg.type} before HELLO`));
+      return;
+    }
+    switch (msg.type) {
+      case 'HELLO': return this.onHello(msg);
+      case 'PING': this.conn.send({ type: 'PONG', t: msg.t }); return;
+      case 'PONG': return;
+      case 'BYE': this.log.info('conn.bye', { reason: msg.reason }); this.conn.socket.end(); return;
+      case 'LIST': this.conn.send({ type: 'CATALOG', req: msg.req, songs: this.server.catalog.list() }); return;
+      case 'PLAY': return this.onPlay(msg);
+      case 'UPLOAD': return this.onUpload(msg);
+      case 'DATA': return this.onData(msg);
+      case 'STREAM_END': return this.onStreamEnd(msg);
+      case 'STREAM_ABORT': return this.onStreamAbort(msg);
+      case 'LISTEN': return this.onListen(msg);
+      case 'PLAY_ON': return this.onPlayOn(msg);
+      case 'SEND_TO': return this.onSendTo(msg);
+      case 'ACCEPT': this.invites.get(msg.streamId)?.({ kind: 'accept' }); return;
+      case 'REFUSE': this.invites.get(msg.streamId)?.({ kind: 'refuse', reason: msg.reason }); return;
+      case 'ERROR': this.log.warn('client.error', { code: msg.code, error: msg.message }); return;
+      default:
+        this.conn.sendError('AUDIOLAB_ERR_UNEXPECTED_MESSAGE', `${msg.type} is not sent by clients`);
+    }
+  }
+
+  private onHello(msg: MessageOf<'HELLO'>): void {
+    if (this.ready) {
+      this.conn.sendError('AUDIOLAB_ERR_UNEXPECTED_MESSAGE', 'HELLO twice');
+      return;
+    }
+    const common = msg.versions.filter((v) => SUPPORTED_VERSIONS.includes(v));
+    if (common.length === 0) {
+      this.conn.fail(new AudioLabError('AUDIOLAB_ERR_UNSUPPORTED_VERSION', `None of versions ${msg.versions.join(', ')} is supported (server: ${SUPPORTED_VERSIONS.join(', ')})`));
+      return;
+    }
+    this.info.name = this.server.uniqueClientName(cleanClientName(msg.name));
+    this.ready = true;
+    this.log = this.server.log.child({ client: this.info.id, name: this.info.name, peer: this.conn.peer });
+    const clients = this.server.clients();
+    const others = clients.length - 1;
+    this.conn.send({
+      type: 'WELCOME', version: Math.max(...common), clientId: this.info.id, name: this.info.name, clients,
+      motd: `${this.server.config.motd}, ${this.info.name}! ${others === 0 ? 'No one else is' : others === 1 ? '1 other client is' : `${others} other clients are`} online.`,
+    });
+    this.log.info('client.hello', { software: msg.software, version: Math.max(...common), online: clients.length });
+    this.server.broadcastPresence('join', this.info, this);
+  }
+
+  private checkBusy(req: number): boolean {
+    if (this.streamCount >= MAX_STREAMS_PER_CLIENT) {
+      this.conn.sendError('AUDIOLAB_ERR_BUSY', `At most ${MAX_STREAMS_PER_CLIENT} streams at once`, { req });
+      return true;
+    }
+    return false;
+  }
+
+  // ---- PLAY: a library song to this client -------------------------------------------------------
+
+  private async onPlay(msg: MessageOf<'PLAY'>): Promise<void> {
+    const entry = this.server.catalog.get(msg.song);
+    if (!entry) return this.reject(msg.req, 'AUDIOLAB_ERR_NO_SUCH_SONG', `No song named ${JSON.stringify(msg.song)}`);
+    if (msg.offset > entry.info.size) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_OFFSET', `Offset ${msg.offset} beyond the song's ${entry.info.size} bytes`);
+    if (this.checkBusy(msg.req)) return;
+    const streamId = this.server.allocateStreamId();
+    await this.sendLibrarySong(streamId, 'play', entry.info.name, msg.offset, undefined, msg.req);
+  }
+
+  /** Streams a library song to this session; used by PLAY and by PLAY_ON from another client. */
+  async sendLibrarySong(streamId: number, kind: 'play' | 'play-on', song: string, offset: number, from?: string, req?: number): Promise<number> {
+    const entry = this.server.catalog.get(song);
+    if (!entry) throw new AudioLabError('AUDIOLAB_ERR_NO_SUCH_SONG', `No song named ${JSON.stringify(song)}`);
+    const i = entry.info;
+    const ac = new AbortController();
+    this.plays.set(streamId, ac);
+    const t0 = performance.now();
+    this.conn.send({
+      type: 'STREAM_START', streamId, kind, song: i.name, size: i.size, offset, sha256: i.sha256,
+      format: entry.wav.format, ...(req === undefined ? {} : { req }), ...(from === undefined ? {} : { from }),
+    });
+    this.log.info('stream.start', { streamId, kind, song: i.name, offset, size: i.size, from });
+    try {
+      const bytes = await streamFile(this.conn, { path: entry.path, streamId, offset, chunkSize: this.server.config.chunkSize, signal: ac.signal });
+      this.conn.send({ type: 'STREAM_END', streamId, bytes, sha256: i.sha256 });
+      const ms = performance.now() - t0;
+      this.log.info('stream.end', { streamId, kind, song: i.name, bytes, ms: Math.round(ms), mbps: +((bytes * 8) / ms / 1000).toFixed(1) });
+      return bytes;
+    } catch (err) {
+      const e = toAudioLabError(err);
+      this.log.warn('stream.abort', { streamId, kind, song: i.name, code: e.code, error: e.message });
+      if (!this.conn.isClosed) this.conn.send({ type: 'STREAM_ABORT', streamId, code: e.code, message: e.message });
+      throw e;
+    } finally {
+      this.plays.delete(streamId);
+    }
+  }
+
+  // ---- UPLOAD: into the library --------------------------------------------------------------------
+
+  private async onUpload(msg: MessageOf<'UPLOAD'>): Promise<void> {
+    let name: string;
+    try {
+      name = checkSongName(msg.name);
+    } catch (err) {
+      return this.reject(msg.req, toAudioLabError(err).code, toAudioLabError(err).message);
+    }
+    const max = this.server.config.maxUploadBytes;
+    if (msg.size > max) return this.reject(msg.req, 'AUDIOLAB_ERR_TOO_LARGE', `${msg.size} bytes exceeds the upload limit of ${max}`);
+    if (msg.size < 44) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_FORMAT', 'Too small to be a WAV file');
+    if (!SHA256_RE.test(msg.sha256)) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_PAYLOAD', 'sha256 must be 64 lowercase hex digits');
+    if (this.checkBusy(msg.req)) return;
+    const writer = await UploadWriter.create({ dir: this.server.config.musicDir, name, size: msg.size, sha256: msg.sha256 });
+    const streamId = this.server.allocateStreamId();
+    if (this.conn.isClosed) {
+      await writer.abort();
+      return;
+    }
+    this.uploads.set(streamId, { req: msg.req, writer, startedAt: performance.now(), waitingDrain: false });
+    this.log.info('upload.start', { streamId, song: name, size: msg.size });
+    this.conn.send({ type: 'READY', req: msg.req, streamId });
+  }
+
+  private onData(msg: MessageOf<'DATA'>): void {
+    const up = this.uploads.get(msg.streamId);
+    if (up) {
+      try {
+        if (!up.writer.write(msg.offset, msg.data) && !up.waitingDrain) {
+          up.waitingDrain = true;
+          this.pause();
+          void up.writer.drained().finally(() => {
+            up.waitingDrain = false;
+            this.resume();
+          });
+        }
+      } catch (err) {
+        void this.failUpload(msg.streamId, up, toAudioLabError(err));
+      }
+      return;
+    }
+    const relay = this.relaysOut.get(msg.streamId);
+    if (relay) return this.forwardRelay(relay, msg);
+    if (this.deadStreams.has(msg.streamId)) return;
+    this.conn.sendError('AUDIOLAB_ERR_UNEXPECTED_MESSAGE', `DATA for unknown stream ${msg.streamId}`, { streamId: msg.streamId });
+    this.deadStreams.add(msg.streamId);
+  }
+
+  private async failUpload(streamId: number, up: Upload, err: AudioLabError): Promise<void> {
+    this.uploads.delete(streamId);
+    this.deadStreams.add(streamId);
+    if (up.waitingDrain) {
+      up.waitingDrain = false;
+      this.resume();
+    }
+    await up.writer.abort();
+    this.log.warn('upload.fail', { streamId, song: up.writer.spec.name, code: err.code, error: err.message, received: up.writer.received });
+    this.conn.sendError(err.code, err.message, { req: up.req, streamId });
+  }
+
+  private async onStreamEnd(msg: MessageOf<'STREAM_END'>): Promise<void> {
+    const up = this.uploads.get(msg.streamId);
+    if (up) {
+      this.uploads.delete(msg.streamId);
+      try {
+        const { path, name } = await up.writer.finish((n) => this.server.catalog.has(n));
+        const entry = await describeSong(path, name);
+        const ms = performance.now() - up.startedAt;
+        this.log.info('upload.done', { streamId: msg.streamId, song: name, bytes: entry.info.size, ms: Math.round(ms) });
+        this.conn.send({ type: 'UPLOAD_DONE', req: up.req, name, sha256: entry.info.sha256, song: entry.info });
+        this.server.catalog.add(entry, 'upload');
+      } catch (err) {
+        this.uploads.set(msg.streamId, up);
+        await this.failUpload(msg.streamId, up, toAudioLabError(err));
+      }
+      return;
+    }
+    const relay = this.relaysOut.get(msg.streamId);
+    if (relay) return this.endRelay(relay, msg);
+    if (!this.deadStreams.has(msg.streamId)) this.conn.sendError('AUDIOLAB_ERR_UNEXPECTED_MESSAGE', `STREAM_END for unknown stream ${msg.streamId}`, { streamId: msg.streamId });
+  }
+
+  private async onStreamAbort(msg: MessageOf<'STREAM_ABORT'>): Promise<void> {
+    const up = this.uploads.get(msg.streamId);
+    if (up) {
+      this.uploads.delete(msg.streamId);
+      this.deadStreams.add(msg.streamId);
+      await up.writer.abort();
+      this.log.info('upload.cancel', { streamId: msg.streamId, code: msg.code });
+      return;
+    }
+    const relay = this.relaysOut.get(msg.streamId);
+    if (relay) {
+      this.dropRelay(relay);
+      relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: msg.code, message: `Sender aborted: ${msg.message}` });
+      return;
+    }
+    // A receiver aborting a stream it gets: a play, or a relay into it.
+    this.plays.get(msg.streamId)?.abort(new AudioLabError('AUDIOLAB_ERR_REFUSED', 'Receiver aborted the stream'));
+    const inRelay = this.relaysIn.get(msg.streamId);
+    if (inRelay) {
+      this.dropRelay(inRelay);
+      inRelay.source.conn.sendError('AUDIOLAB_ERR_REFUSED', `Receiver aborted: ${msg.message}`, { req: inRelay.req, streamId: inRelay.idA });
+    }
+  }
+
+  // ---- LISTEN, PLAY_ON, SEND_TO ------------------------------------------------------------------
+
+  private onListen(msg: MessageOf<'LISTEN'>): void {
+    this.info.listening = msg.accept;
+    this.conn.send({ type: 'OK', req: msg.req, status: msg.accept ? 'listening' : 'not listening' });
+    this.log.info('client.listen', { accept: msg.accept });
+    this.server.broadcastPresence('listen', this.info, this);
+  }
+
+  /** Finds a receiver for PLAY_ON / SEND_TO, or answers the request with the reason there is none. */
+  private findReceiver(req: number, target: string): Session | undefined {
+    const t = this.server.findByName(target);
+    if (!t) this.reject(req, 'AUDIOLAB_ERR_NO_SUCH_CLIENT', `No client named ${JSON.stringify(target)} is online`);
+    else if (!t.info.listening) this.reject(req, 'AUDIOLAB_ERR_NOT_LISTENING', `${target} does not accept streams`);
+    else if (t === this) this.reject(req, 'AUDIOLAB_ERR_NO_SUCH_CLIENT', 'A client cannot stream to itself');
+    else if (t.streamCount >= MAX_STREAMS_PER_CLIENT) this.reject(req, 'AUDIOLAB_ERR_BUSY', `${target} is receiving too many streams`);
+    else return t;
+    return undefined;
+  }
+
+  /** Asks this (receiving) session whether it takes a stream. */
+  invite(inv: { streamId: number; kind: string; from: string; song: string; size: number; sha256: string; format: AudioFormat }): Promise<InviteAnswer> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answer({ kind: 'timeout' }), this.server.config.inviteTimeoutMs);
+      const answer = (a: InviteAnswer): void => {
+        clearTimeout(timer);
+        this.invites.delete(inv.streamId);
+        resolve(a);
+      };
+      this.invites.set(inv.streamId, answer);
+      if (!this.conn.send({ type: 'INVITE', ...inv }) && this.conn.isClosed) answer({ kind: 'gone' });
+    });
+  }
+
+  private answerToError(req: number, target: string, a: InviteAnswer): boolean {
+    if (a.kind === 'accept') return false;
+    if (a.kind === 'refuse') this.reject(req, 'AUDIOLAB_ERR_REFUSED', `${target} refused: ${a.reason}`);
+    else if (a.kind === 'gone') this.reject(req, 'AUDIOLAB_ERR_PEER_GONE', `${target} disconnected`);
+    else this.reject(req, 'AUDIOLAB_ERR_TIMEOUT', `${target} did not answer within ${this.server.config.inviteTimeoutMs} ms`);
+    return true;
+  }
+
+  private async onPlayOn(msg: MessageOf<'PLAY_ON'>): Promise<void> {
+    const entry = this.server.catalog.get(msg.song);
+    if (!entry) return this.reject(msg.req, 'AUDIOLAB_ERR_NO_SUCH_SONG', `No song named ${JSON.stringify(msg.song)}`);
+    const target = this.findReceiver(msg.req, msg.target);
+    if (!target) return;
+    const streamId = this.server.allocateStreamId();
+    const i = entry.info;
+    this.log.info('playon.invite', { streamId, target: target.info.name, song: i.name });
+    const answer = await target.invite({ streamId, kind: 'play-on', from: this.info.name, song: i.name, size: i.size, sha256: i.sha256, format: entry.wav.format });
+    if (this.answerToError(msg.req, target.info.name, answer)) return;
+    try {
+      const bytes = await target.sendLibrarySong(streamId, 'play-on', i.name, 0, this.info.name);
+      this.conn.send({ type: 'OK', req: msg.req, streamId, bytes, status: 'played' });
+    } catch (err) {
+      const e = toAudioLabError(err);
+      this.reject(msg.req, e.code, `Play on ${target.info.name} failed: ${e.message}`, streamId);
+    }
+  }
+
+  private async onSendTo(msg: MessageOf<'SEND_TO'>): Promise<void> {
+    let name: string;
+    try {
+      name = checkSongName(msg.name);
+    } catch (err) {
+      return this.reject(msg.req, toAudioLabError(err).code, toAudioLabError(err).message);
+    }
+    if (!SHA256_RE.test(msg.sha256)) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_PAYLOAD', 'sha256 must be 64 lowercase hex digits');
+    if (this.checkBusy(msg.req)) return;
+    const target = this.findReceiver(msg.req, msg.target);
+    if (!target) return;
+    const idA = this.server.allocateStreamId();
+    const idB = this.server.allocateStreamId();
+    const answer = await target.invite({ streamId: idB, kind: 'relay', from: this.info.name, song: name, size: msg.size, sha256: msg.sha256, format: msg.format });
+    if (this.answerToError(msg.req, target.info.name, answer)) return;
+    if (this.conn.isClosed) {
+      target.conn.send({ type: 'STREAM_ABORT', streamId: idB, code: 'AUDIOLAB_ERR_PEER_GONE', message: `${this.info.name} disconnected` });
+      return;
+    }
+    const relay: Relay = {
+      req: msg.req, idA, idB, source: this, target, name, size: msg.size, sha256: msg.sha256,
+      received: 0, seq: 0, hash: createHash('sha256'), waitingDrain: false, startedAt: performance.now(),
+    };
+    this.relaysOut.set(idA, relay);
+    target.relaysIn.set(idB, relay);
+    target.conn.send({ type: 'STREAM_START', streamId: idB, kind: 'relay', song: name, from: this.info.name, size: msg.size, offset: 0, sha256: msg.sha256, format: msg.format });
+    this.log.info('relay.start', { idA, idB, target: target.info.name, song: name, size: msg.size });
+    this.conn.send({ type: 'READY', req: msg.req, streamId: idA });
+  }
+
+  private forwardRelay(relay: Relay, msg: MessageOf<'DATA'>): void {
+    if (msg.offset !== relay.received) return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_BAD_OFFSET', `Chunk at offset ${msg.offset}, expected ${relay.received}`));
+    if (relay.received + msg.data.length > relay.size) return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `More than the declared ${relay.size} bytes`));
+    relay.received += msg.data.length;
+    relay.hash.update(msg.data);
+    // B's backpressure reaches A: while B's socket buffer is full, stop reading A's socket.
+    if (!relay.target.conn.sendData(relay.idB, relay.seq++, msg.offset, msg.data) && !relay.waitingDrain) {
+      relay.waitingDrain = true;
+      this.pause();
+      void relay.target.conn.drain().finally(() => {
+        if (relay.waitingDrain) {
+          relay.waitingDrain = false;
+          this.resume();
+        }
+      });
+    }
+  }
+
+  private endRelay(relay: Relay, msg: MessageOf<'STREAM_END'>): void {
+    if (relay.received !== relay.size || msg.bytes !== relay.size) {
+      return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `Relayed ${relay.received} of ${relay.size} bytes`));
+    }
+    const digest = relay.hash.digest('hex');
+    if (digest !== relay.sha256) return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_HASH_MISMATCH', `sha256 ${digest} differs from the declared ${relay.sha256}`));
+    this.dropRelay(relay);
+    relay.target.conn.send({ type: 'STREAM_END', streamId: relay.idB, bytes: relay.received, sha256: digest });
+    this.conn.send({ type: 'OK', req: relay.req, streamId: relay.idA, bytes: relay.received, status: 'relayed' });
+    const ms = performance.now() - relay.startedAt;
+    this.log.info('relay.end', { idA: relay.idA, idB: relay.idB, target: relay.target.info.name, bytes: relay.received, ms: Math.round(ms) });
+  }
+
+  private failRelay(relay: Relay, err: AudioLabError): void {
+    this.dropRelay(relay);
+    this.log.warn('relay.fail', { idA: relay.idA, code: err.code, error: err.message });
+    this.conn.sendError(err.code, err.message, { req: relay.req, streamId: relay.idA });
+    relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: err.code, message: err.message });
+  }
+
+  /** Forgets a relay on both sides and releases the source if it was held for backpressure. */
+  private dropRelay(relay: Relay): void {
+    relay.source.relaysOut.delete(relay.idA);
+    relay.target.relaysIn.delete(relay.idB);
+    relay.source.deadStreams.add(relay.idA);
+    if (relay.waitingDrain) {
+      relay.waitingDrain = false;
+      relay.source.resume();
+    }
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------
+
+  private reject(req: number, code: ErrorCode, message: string, streamId?: number): void {
+    this.log.info('request.error', { req, code, error: message });
+    this.conn.sendError(code, message, { req, ...(streamId === undefined ? {} : { streamId }) });
+  }
+
+  private pause(): void {
+    if (this.pauses++ === 0) this.conn.pause();
+  }
+
+  private resume(): void {
+    if (this.pauses > 0 && --this.pauses === 0) this.conn.resume();
+  }
+
+  async shutdown(): Promise<void> {
+    for (const ac of this.plays.values()) ac.abort(new AudioLabError('AUDIOLAB_ERR_SHUTTING_DOWN'));
+    await Promise.all([...this.uploads.values()].map((u) => u.writer.abort()));
+    this.uploads.clear();
+    this.conn.fail(new AudioLabError('AUDIOLAB_ERR_SHUTTING_DOWN', 'The server is shutting down'));
+  }
+
+  private onClose(): void {
+    for (const ac of this.plays.values()) ac.abort(new AudioLabError('AUDIOLAB_ERR_PEER_GONE', 'Receiver disconnected'));
+    for (const up of this.uploads.values()) {
+      void up.writer.abort();
+      this.log.warn('upload.fail', { song: up.writer.spec.name, code: 'AUDIOLAB_ERR_PEER_GONE', received: up.writer.received });
+    }
+    this.uploads.clear();
+    for (const relay of [...this.relaysOut.values()]) {
+      this.dropRelay(relay);
+      relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: 'AUDIOLAB_ERR_PEER_GONE', message: `${this.info.name} disconnected mid-relay` });
+      this.log.warn('relay.fail', { idA: relay.idA, code: 'AUDIOLAB_ERR_PEER_GONE', side: 'source' });
+    }
+    for (const relay of [...this.relaysIn.values()]) {
+      this.dropRelay(relay);
+      relay.source.conn.sendError('AUDIOLAB_ERR_PEER_GONE', `${this.info.name} disconnected mid-relay`, { req: relay.req, streamId: relay.idA });
+      this.log.warn('relay.fail', { idA: relay.idA, code: 'AUDIOLAB_ERR_PEER_GONE', side: 'target' });
+    }
+    for (const answer of [...this.invites.values()]) answer({ kind: 'gone' });
+    this.log.info('conn.close', { bytesIn: this.conn.bytesIn, bytesOut: this.conn.bytesOut, ms: Date.now() - this.openedAt });
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * One upload in progress. Bytes go to a hidden temporary file (.incoming/ in the music folder) and
+ * are validated as they arrive: in order, within the declared size and the server's limit, and a WAV
+ * header that parses as soon as enough of it is here. Only when every byte is in and the sha256
+ * matches is the file renamed into the library under a free name. Anything else removes the
+ * temporary file: a partial upload never becomes visible.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { access, mkdir, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { AudioLabError } from '../errors.ts';
+import { MAX_HEADER_BYTES, parseWavHeader, type WavInfo } from '../common/wav.ts';
+import { alternativeName } from './names.ts';
+
+export interface UploadSpec {
+  dir: string;
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+/** Final names being claimed right now (one server process owns its music folder). */
+const reserved = new Set<string>();
+
+export class UploadWriter {
+  readonly spec: UploadSpec;
+  readonly tmpPath: string;
+  private readonly out: WriteStream;
+  private readonly hash: Hash = createHash('sha256');
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private wav: WavInfo | null = null;
+  received = 0;
+  private done = false;
+
+  constructor(spec: UploadSpec, incomingDir: string) {
+    this.spec = spec;
+    this.tmpPath = join(incomingDir, `${randomBytes(8).toString('hex')}.part`);
+    this.out = createWriteStream(this.tmpPath, { flags: 'wx' });
+    this.out.on('error', () => { /* surfaced by finish() */ });
+  }
+
+  static async create(spec: UploadSpec): Promise<UploadWriter> {
+    const incoming = join(spec.dir, '.incoming');
+    await mkdir(incoming, { recursive: true });
+    const w = new UploadWriter(spec, incoming);
+    await once(w.out, 'open');
+    return w;
+  }
+
+  /**
+   * Accepts the next chunk. Throws a coded error when the chunk breaks a rule (the caller aborts).
+   * Returns false when the disk is behind (pause the sender until drained()).
+   */
+  write(offset: number, data: Buffer): boolean {
+    if (offset !== this.received) {
+      throw new AudioLabError('AUDIOLAB_ERR_BAD_OFFSET', `Chunk at offset ${offset}, expected ${this.received}`, { offset });
+    }
+    if (this.received + data.length > this.spec.size) {
+      throw new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `More than the declared ${this.spec.size} bytes`, { song: this.spec.name });
+    }
+    if (this.wav === null) {
+      this.head.push(data);
+      this.headBytes += data.length;
+      const head = Buffer.concat(this.head);
+      this.head = [head];
+      this.wav = parseWavHeader(head.subarray(0, MAX_HEADER_BYTES), this.spec.size);
+      if (this.wav === null && (this.headBytes >= MAX_HEADER_BYTES || this.received + data.length === this.spec.size)) {
+        throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV: no complete header', { song: this.spec.name });
+      }
+      if (this.wav !== null) this.head = [];
+    }
+    this.received += data.length;
+    this.hash.update(data);
+    return this.out.write(data);
+  }
+
+  async drained(): Promise<void> {
+    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+  }
+
+  /** Verifies and publishes the file; returns its final path and name. */
+  async finish(isTaken: (name: string) => boolean): Promise<{ path: string; name: string }> {
+    this.done = true;
+    this.out.end();
+    await once(this.out, 'finish');
+    if (this.received !== this.spec.size) {
+      throw new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `Received ${this.received} of ${this.spec.size} bytes`, { song: this.spec.name });
+    }
+    if (this.wav === null) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV', { song: this.spec.name });
+    const digest = this.hash.digest('hex');
+    if (digest !== this.spec.sha256) {
+      throw new AudioLabError('AUDIOLAB_ERR_HASH_MISMATCH', `sha256 ${digest} differs from the declared ${this.spec.sha256}`, { song: this.spec.name });
+    }
+    for (let n = 1; n < 10_000; n++) {
+      const name = n === 1 ? this.spec.name : alternativeName(this.spec.name, n);
+      const key = name.toLowerCase();
+      if (reserved.has(key) || isTaken(name)) continue;
+      const path = join(this.spec.dir, name);
+      if (await exists(path)) continue;
+      reserved.add(key);
+      try {
+        await rename(this.tmpPath, path);
+      } finally {
+        reserved.delete(key);
+      }
+      return { path, name };
+    }
+    throw new AudioLabError('AUDIOLAB_ERR_BAD_NAME', 'No free name for the upload', { song: this.spec.name });
+  }
+
+  /** Drops the upload and its temporary file. Safe to call more than once. */
+  async abort(): Promise<void> {
+    this.done = true;
+    this.out.destroy();
+    await unlink(this.tmpPath).catch(() => {});
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
