@@ -49,7 +49,7 @@ export interface ClientEvents {
   serverError: [AudioLabError];
 }
 
-type Pending = { resolve: (m: Message) => void; reject: (e: AudioLabError) => void; timer?: NodeJS.Timeout | undefined; types: readonly string[] };
+type Pending = { resolve: (m: Message) => void; reject: (e: AudioLabError) => void; timer?: NodeJS.Timeout | undefined; types: readonly string[]; what: string };
 
 export function parseServerAddress(s: string | undefined): { host: string; port: number } {
   if (!s) return { host: '127.0.0.1', port: DEFAULT_PORT };
@@ -134,7 +134,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
   /** Waits for the answer of one of `types` (or an ERROR) carrying `req`. */
   private expect<T extends Message['type']>(req: number, types: readonly T[], what: string, timeoutMs = this.options.requestTimeoutMs): Promise<MessageOf<T>> {
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve: resolve as (m: Message) => void, reject, types };
+      const p: Pending = { resolve: resolve as (m: Message) => void, reject, types, what };
       if (timeoutMs > 0) {
         p.timer = setTimeout(() => {
           this.pending.delete(req);
@@ -269,7 +269,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     const err = this.closeError ?? new AudioLabError('AUDIOLAB_ERR_CONNECTION', 'Connection closed by the server');
     for (const [req, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(err);
+      p.reject(this.closeError ?? new AudioLabError('AUDIOLAB_ERR_CONNECTION', `Connection closed while waiting for the answer to ${p.what}`));
       this.pending.delete(req);
     }
     for (const id of [...this.streams.keys()]) this.failStream(id, new AudioLabError(err.code === 'AUDIOLAB_ERR_CONNECTION' ? 'AUDIOLAB_ERR_PEER_GONE' : err.code, err.message));

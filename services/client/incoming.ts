@@ -29,7 +29,12 @@ export class IncomingStream extends Readable {
     this.header = header;
     this.position = header.offset;
     this.onFull = onFull;
+    // A stream nobody consumes must not crash the client when it fails: consumers that iterate or
+    // pipe it still get the error; others can read it from `failure`.
+    this.on('error', (err) => { this.failure = err; });
   }
+
+  failure: Error | undefined;
 
   /** Called by the client for each DATA frame. */
   deliver(data: Buffer): void {

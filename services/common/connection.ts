@@ -61,6 +61,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
+  /** Bytes received but not yet decoded (part of a frame). */
+  get pendingBytes(): number {
+    return this.decoder.pendingBytes;
+  }
+
   get isClosed(): boolean {
     return this.closed || this.socket.destroyed;
   }

@@ -133,6 +133,13 @@ export class AudioLabServer {
     }
   }
 
+  /** Bytes the server holds in user space for its clients right now (queued writes + partial frames). */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const s of this.sessions) n += s.conn.socket.writableLength + s.conn.pendingBytes;
+    return n;
+  }
+
   get clientCount(): number {
     return this.sessions.size;
   }

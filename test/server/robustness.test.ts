@@ -1,0 +1,107 @@
+/** Bad parties get a coded error; everyone else carries on. Limits, timeouts and shutdown. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { rawClient, startServer, waitFor, type TestLab } from '../helpers.ts';
+import { AudioLabClient } from '../../services/client/client.ts';
+import { decodeFrame, encodeHeader, FrameDecoder, type Message } from '../../services/protocol/index.ts';
+import type { AudioLabError } from '../../services/errors.ts';
+
+let lab: TestLab;
+afterEach(async () => { await lab?.close(); });
+
+/** Sends raw bytes, returns every message the server answered before closing. */
+async function sendRaw(port: number, bytes: Buffer): Promise<Message[]> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  await once(socket, 'connect');
+  const got: Message[] = [];
+  const dec = new FrameDecoder((f) => got.push(decodeFrame(f)), () => {});
+  socket.on('data', (c: Buffer) => dec.push(c));
+  socket.write(bytes);
+  await once(socket, 'close');
+  return got;
+}
+
+describe('malformed input', () => {
+  it('answers garbage with a fatal BAD_MAGIC error and closes only that connection', async () => {
+    lab = await startServer();
+    const good = await lab.client('good');
+    const got = await sendRaw(lab.port, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    expect(got).toMatchObject([{ type: 'ERROR', code: 'AUDIOLAB_ERR_BAD_MAGIC', fatal: true }]);
+    expect(await good.list()).toHaveLength(4);
+  });
+
+  it('refuses an oversize frame from its header', async () => {
+    lab = await startServer();
+    const got = await sendRaw(lab.port, encodeHeader(0x22, 50 * 1024 * 1024));
+    expect(got).toMatchObject([{ type: 'ERROR', code: 'AUDIOLAB_ERR_FRAME_TOO_LARGE' }]);
+  });
+
+  it('refuses requests before HELLO', async () => {
+    lab = await startServer();
+    const raw = await rawClient(lab.port, false);
+    raw.conn.send({ type: 'LIST', req: 1 });
+    expect(await raw.next('ERROR')).toMatchObject({ code: 'AUDIOLAB_ERR_UNEXPECTED_MESSAGE', fatal: true });
+    await raw.closed;
+  });
+
+  it('negotiates the version: a client speaking only unknown versions gets UNSUPPORTED_VERSION', async () => {
+    lab = await startServer();
+    const raw = await rawClient(lab.port, false);
+    raw.conn.send({ type: 'HELLO', versions: [7, 8], name: 'future' });
+    expect(await raw.next('ERROR')).toMatchObject({ code: 'AUDIOLAB_ERR_UNSUPPORTED_VERSION', fatal: true });
+    const ok = await rawClient(lab.port, false);
+    ok.conn.send({ type: 'HELLO', versions: [1, 2, 3], name: 'newer' });
+    expect(await ok.next('WELCOME')).toMatchObject({ version: 1 });
+  });
+
+  it('answers an unknown type and a malformed payload with coded errors and keeps the connection', async () => {
+    lab = await startServer();
+    const raw = await rawClient(lab.port);
+    raw.conn.socket.write(Buffer.concat([encodeHeader(0x99, 2), Buffer.from('{}')]));
+    expect(await raw.next('ERROR')).toMatchObject({ code: 'AUDIOLAB_ERR_UNKNOWN_TYPE' });
+    raw.conn.socket.write(Buffer.concat([encodeHeader(0x20, 9), Buffer.from('{"req":1}')]));
+    expect(await raw.next('ERROR')).toMatchObject({ code: 'AUDIOLAB_ERR_BAD_PAYLOAD' });
+    raw.conn.send({ type: 'LIST', req: 2 });
+    expect(await raw.next('CATALOG')).toMatchObject({ req: 2 });
+  });
+});
+
+describe('scale and limits', () => {
+  it('holds 200 clients at once, each welcomed and served', async () => {
+    lab = await startServer();
+    const clients = await Promise.all(Array.from({ length: 200 }, (_, i) => lab.client(`c${i}`, { pingIntervalMs: 0 })));
+    expect(lab.server.clientCount).toBe(200);
+    expect(new Set(clients.map((c) => c.me?.name)).size).toBe(200);
+    const lists = await Promise.all(clients.map((c) => c.list()));
+    expect(lists.every((l) => l.length === 4)).toBe(true);
+    expect(await waitFor(() => clients[0]!.clients.length === 200)).toBe(true);
+  });
+
+  it('refuses clients beyond the maximum with SERVER_FULL', async () => {
+    lab = await startServer({ maxClients: 3 });
+    for (let i = 0; i < 3; i++) await lab.client(`c${i}`);
+    const extra = new AudioLabClient({ port: lab.port, name: 'extra' });
+    await expect(extra.connect()).rejects.toMatchObject({ code: 'AUDIOLAB_ERR_SERVER_FULL' });
+  });
+
+  it('closes idle connections with IDLE_TIMEOUT; a pinging client stays', async () => {
+    lab = await startServer({ idleTimeoutMs: 300 });
+    const idle = await lab.client('idle', { pingIntervalMs: 0 });
+    const busy = await lab.client('busy', { pingIntervalMs: 100 });
+    const [err] = (await once(idle, 'close')) as [AudioLabError | undefined];
+    expect(err?.code).toBe('AUDIOLAB_ERR_IDLE_TIMEOUT');
+    expect(busy.connected).toBe(true);
+    expect(await busy.list()).toHaveLength(4);
+  });
+
+  it('shuts down gracefully: every client is told SHUTTING_DOWN, uploads in progress leave nothing', async () => {
+    lab = await startServer();
+    const a = await lab.client('a');
+    const b = await lab.client('b');
+    const closes = [once(a, 'close'), once(b, 'close')];
+    await lab.server.close(1000);
+    for (const c of await Promise.all(closes)) expect((c[0] as AudioLabError).code).toBe('AUDIOLAB_ERR_SHUTTING_DOWN');
+    await expect(new AudioLabClient({ port: lab.port }).connect()).rejects.toMatchObject({ code: 'AUDIOLAB_ERR_CONNECTION' });
+  });
+});
