@@ -73,6 +73,8 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
   /** Decides on INVITEs; default: refuse (not listening). */
   inviteHandler: (invite: Invite) => true | string = () => 'not listening';
   me: ClientInfo | undefined;
+  /** The server's catalog as last seen (LIST answers and pushed changes). */
+  catalog: SongInfo[] | undefined;
   clients: ClientInfo[] = [];
   motd = '';
   version = 0;
@@ -187,6 +189,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
         this.conn?.send({ type: 'PONG', t: msg.t });
         return;
       case 'CATALOG':
+        this.catalog = msg.songs;
         if (msg.req === undefined || !this.settle(msg.req, msg)) this.emit('catalog', msg.songs, msg.reason ?? 'update');
         return;
       case 'INVITE': {

@@ -1,0 +1,90 @@
+/**
+ * The command framework: each command declares its options once; parsing, --help text and usage
+ * errors (exit 2) come from that declaration.
+ */
+import { parseArgs } from 'node:util';
+import { AudioLabError } from '../errors.ts';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  default?: string | boolean;
+  help: string;
+  placeholder?: string;
+}
+
+export interface CommandContext {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** e.g. "SONG" or "CLIENT FILE" */
+  args?: string;
+  /** Minimum and maximum positionals. */
+  arity?: [number, number];
+  options: Record<string, OptionSpec>;
+  details?: string;
+  examples?: string[];
+  run(ctx: CommandContext): Promise<number>;
+}
+
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
+
+export const HELP_OPTION: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h', help: 'Show this help' } };
+
+export function helpText(cmd: Command): string {
+  const lines = [`Usage: audiolab ${cmd.name}${cmd.args ? ` ${cmd.args}` : ''} [options]`, '', cmd.summary];
+  if (cmd.details) lines.push('', cmd.details);
+  const opts = Object.entries({ ...cmd.options, ...HELP_OPTION });
+  if (opts.length > 0) {
+    lines.push('', 'Options:');
+    const rows = opts.map(([name, o]) => {
+      const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.placeholder ?? 'VALUE'}` : ''}`;
+      const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : '';
+      return [flag, o.help + def] as const;
+    });
+    const w = Math.max(...rows.map(([f]) => f.length)) + 2;
+    for (const [f, h] of rows) lines.push(`  ${f.padEnd(w)}${h}`);
+  }
+  if (cmd.examples?.length) lines.push('', 'Examples:', ...cmd.examples.map((e) => `  ${e}`));
+  return lines.join('\n');
+}
+
+export function parseCommandArgs(cmd: Command, argv: string[]): CommandContext | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries({ ...cmd.options, ...HELP_OPTION }).map(([k, o]) => [k, {
+        type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.default !== undefined ? { default: o.default } : {}),
+      }])) as Parameters<typeof parseArgs>[0] extends infer P ? P extends { options?: infer O } ? O : never : never,
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new AudioLabError('AUDIOLAB_ERR_USAGE', (err as Error).message);
+  }
+  if (parsed.values.help) return 'help';
+  const [min, max] = cmd.arity ?? [0, 0];
+  const n = parsed.positionals.length;
+  if (n < min || n > max) {
+    throw new AudioLabError('AUDIOLAB_ERR_USAGE', n < min ? `missing ${cmd.args ?? 'arguments'}` : `unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
+  }
+  return { values: parsed.values as CommandContext['values'], positionals: parsed.positionals };
+}
+
+export const str = (ctx: CommandContext, name: string): string | undefined => {
+  const v = ctx.values[name];
+  return typeof v === 'string' ? v : undefined;
+};
+
+export function int(ctx: CommandContext, name: string, fallback: number): number {
+  const v = str(ctx, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new AudioLabError('AUDIOLAB_ERR_USAGE', `--${name} wants a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+}

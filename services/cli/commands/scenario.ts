@@ -1,0 +1,30 @@
+import { writeFile } from 'node:fs/promises';
+import { loadScenario, runScenario } from '../../client/scenario.ts';
+import { str, type Command } from '../command.ts';
+import { fmtMs } from '../ui.ts';
+
+export const scenarioCommand: Command = {
+  name: 'scenario',
+  summary: 'Run a scenario file (connect, list, play, upload, listen, play-on, send-to, wait, quit) without a terminal.',
+  args: 'FILE',
+  arity: [1, 1],
+  details: 'Prints one line per step and exits 1 at the first step that fails. See scenarios/ for examples and docs/scenarios.md for every step.',
+  options: {
+    server: { type: 'string', short: 's', help: 'Server address (overrides the file)', placeholder: 'HOST:PORT' },
+    name: { type: 'string', short: 'n', help: 'Client name (overrides the file)', placeholder: 'NAME' },
+    report: { type: 'string', help: 'Write every step\'s result as JSON to FILE', placeholder: 'FILE' },
+  },
+  examples: ['audiolab scenario scenarios/client-a.json --server 127.0.0.1:5050'],
+  async run(ctx) {
+    const sc = await loadScenario(ctx.positionals[0]!);
+    const server = str(ctx, 'server');
+    const name = str(ctx, 'name');
+    const { ok, results } = await runScenario(sc, {
+      ...(server ? { server } : {}), ...(name ? { name } : {}),
+      onStep: (r) => process.stdout.write(`[${r.ok ? ' ok ' : 'FAIL'}] ${String(r.index + 1).padStart(2)} ${r.step.do.padEnd(8)} ${fmtMs(r.ms).padStart(8)}  ${r.detail}${r.error ? ` (${r.error.code})` : ''}\n`),
+    });
+    const report = str(ctx, 'report');
+    if (report) await writeFile(report, JSON.stringify({ ok, client: name ?? sc.name, results }, null, 2));
+    return ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,42 @@
+import { AudioLabServer } from '../../server/server.ts';
+import { createLogger, type LogLevel } from '../../common/log.ts';
+import { DEFAULT_PORT } from '../../protocol/index.ts';
+import { int, str, type Command } from '../command.ts';
+
+export const serverCommand: Command = {
+  name: 'server',
+  summary: 'Run the audio server: catalog of a music folder, streams, uploads, play-on and relays.',
+  details: 'Logs one JSON object per line on stderr (connections, streams, errors). Stops gracefully on SIGINT/SIGTERM.',
+  options: {
+    port: { type: 'string', short: 'p', help: 'TCP port', placeholder: 'PORT', default: String(DEFAULT_PORT) },
+    host: { type: 'string', help: 'Address to listen on', placeholder: 'IP', default: '0.0.0.0' },
+    music: { type: 'string', short: 'm', help: 'Music folder (uploads are stored here)', placeholder: 'DIR', default: 'music' },
+    'max-clients': { type: 'string', help: 'Maximum clients at once', placeholder: 'N', default: '256' },
+    'idle-timeout': { type: 'string', help: 'Close connections idle this many seconds', placeholder: 'S', default: '120' },
+    'max-upload': { type: 'string', help: 'Upload size limit in MiB', placeholder: 'MIB', default: '64' },
+    'log-level': { type: 'string', help: 'debug | info | warn | error | silent', placeholder: 'LEVEL', default: 'info' },
+  },
+  examples: ['audiolab server --port 5050 --music music/'],
+  async run(ctx) {
+    const server = new AudioLabServer({
+      port: int(ctx, 'port', DEFAULT_PORT),
+      host: str(ctx, 'host') ?? '0.0.0.0',
+      musicDir: str(ctx, 'music') ?? 'music',
+      maxClients: int(ctx, 'max-clients', 256),
+      idleTimeoutMs: int(ctx, 'idle-timeout', 120) * 1000,
+      maxUploadBytes: int(ctx, 'max-upload', 64) * 1024 * 1024,
+      logger: createLogger({ level: (str(ctx, 'log-level') ?? 'info') as LogLevel }),
+    });
+    await server.listen();
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void server.close().then(resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * Play while downloading. The song's bytes go to the cache's .part file at full network speed; the
+ * playback side reads that growing file from the start and feeds the sink at the sink's pace. So
+ * playback starts with the first chunk, memory stays bounded whatever the song's length, and once
+ * the download is verified the song is in the cache: a replay needs no network transfer.
+ */
+import { EventEmitter, once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import { AudioLabError } from '../errors.ts';
+import type { SongInfo } from '../protocol/index.ts';
+import type { AudioLabClient } from './client.ts';
+import type { SongCache } from './cache.ts';
+import type { AudioSink } from './sinks/sink.ts';
+import type { Underrun } from './sinks/clock.ts';
+import { WavStreamParser } from './wavstream.ts';
+import type { IncomingStream } from './incoming.ts';
+
+export interface PlayProgress {
+  downloaded: number;
+  size: number;
+  playedBytes: number;
+}
+
+export interface PlayResult {
+  song: SongInfo;
+  fromCache: boolean;
+  resumedFrom: number;
+  downloadedBytes: number;
+  pcmBytes: number;
+  /** From the request to the first audio handed to the sink. */
+  firstAudioMs: number;
+  totalMs: number;
+  underruns: Underrun[];
+  cachePath: string;
+}
+
+/** A file being appended to while someone reads it. */
+class GrowingFile extends EventEmitter<{ progress: []; }> {
+  written: number;
+  done = false;
+  error: Error | undefined;
+  constructor(start: number) {
+    super();
+    this.written = start;
+  }
+  update(): void {
+    this.emit('progress');
+  }
+}
+
+async function* readGrowing(path: string, file: GrowingFile, chunkSize = 64 * 1024): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    let pos = 0;
+    for (;;) {
+      if (file.error) throw file.error;
+      if (pos < file.written) {
+        const buf = Buffer.allocUnsafe(Math.min(chunkSize, file.written - pos));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        pos += bytesRead;
+        yield buf.subarray(0, bytesRead);
+        continue;
+      }
+      if (file.done) return;
+      await once(file, 'progress');
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Appends an incoming stream to `path`, advancing `file.written` as bytes reach the disk. */
+async function download(stream: IncomingStream, path: string, file: GrowingFile, onChunk: () => void): Promise<void> {
+  const out = createWriteStream(path, { flags: 'a' });
+  try {
+    for await (const chunk of stream) {
+      const b = chunk as Buffer;
+      const ok = out.write(b, () => {
+        file.written += b.length;
+        file.update();
+        onChunk();
+      });
+      if (!ok) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    file.done = true;
+  } catch (err) {
+    file.error = err as Error;
+    out.destroy();
+    throw err;
+  } finally {
+    file.update();
+  }
+}
+
+async function feedSink(bytes: AsyncIterable<Buffer>, size: number, sink: AudioSink, onFirst: () => void, onPlayed: (n: number) => void): Promise<number> {
+  const parser = new WavStreamParser(size);
+  let opened = false;
+  let pcmBytes = 0;
+  try {
+    for await (const chunk of bytes) {
+      const pcm = parser.push(chunk);
+      if (!opened && parser.info) {
+        await sink.open(parser.info.format);
+        opened = true;
+      }
+      if (pcm.length > 0) {
+        if (pcmBytes === 0) onFirst();
+        await sink.write(pcm);
+        pcmBytes += pcm.length;
+        onPlayed(pcmBytes);
+      }
+    }
+  } finally {
+    if (opened) await sink.close();
+  }
+  if (!parser.info) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Stream ended inside the WAV header');
+  return pcmBytes;
+}
+
+export async function findSong(client: AudioLabClient, name: string): Promise<SongInfo> {
+  const song = (client.catalog ?? (await client.list())).find((s) => s.name === name) ?? (await client.list()).find((s) => s.name === name);
+  if (!song) throw new AudioLabError('AUDIOLAB_ERR_NO_SUCH_SONG', `No song named ${JSON.stringify(name)} on the server`, { song: name });
+  return song;
+}
+
+export async function playSong(
+  client: AudioLabClient,
+  name: string,
+  options: { cache: SongCache; sink: AudioSink; onProgress?: (p: PlayProgress) => void },
+): Promise<PlayResult> {
+  const t0 = performance.now();
+  const { cache, sink } = options;
+  const song = await findSong(client, name);
+  let firstAudioMs = -1;
+  const first = (): void => { firstAudioMs = performance.now() - t0; };
+  const progress = (downloaded: number, played: number): void => options.onProgress?.({ downloaded, size: song.size, playedBytes: played });
+
+  const cached = await cache.lookup(song);
+  if (cached) {
+    const pcmBytes = await feedSink(createReadStream(cached) as AsyncIterable<Buffer>, song.size, sink, first, (n) => progress(song.size, n));
+    return { song, fromCache: true, resumedFrom: 0, downloadedBytes: 0, pcmBytes, firstAudioMs, totalMs: performance.now() - t0, underruns: sink.stats().underruns, cachePath: cached };
+  }
+
+  let offset = await cache.partialSize(song.sha256);
+  if (offset >= song.size) {
+    await cache.discardPartial(song.sha256);
+    offset = 0;
+  }
+  const part = cache.partPathFor(song.sha256);
+  if (offset === 0) await writeFile(part, '');
+  const stream = await client.play(song.name, offset);
+  if (stream.header.sha256 !== song.sha256 || stream.header.size !== song.size) {
+    stream.destroy();
+    throw new AudioLabError('AUDIOLAB_ERR_CACHE', `${song.name} changed on the server while playing; try again`, { song: song.name });
+  }
+  const file = new GrowingFile(offset);
+  let played = 0;
+  const dl = download(stream, part, file, () => progress(file.written, played));
+  const pb = feedSink(readGrowing(part, file), song.size, sink, first, (n) => { played = n; progress(file.written, n); });
+  const [dlResult, pbResult] = await Promise.allSettled([dl, pb]);
+  if (dlResult.status === 'rejected') throw dlResult.reason;
+  if (pbResult.status === 'rejected') throw pbResult.reason;
+  const cachePath = await cache.commit(song);
+  return {
+    song, fromCache: false, resumedFrom: offset, downloadedBytes: song.size - offset, pcmBytes: pbResult.value,
+    firstAudioMs, totalMs: performance.now() - t0, underruns: sink.stats().underruns, cachePath,
+  };
+}
+
+/** Plays a stream pushed to this client (play-on, relay) into a sink; returns the PCM byte count. */
+export async function playIncoming(stream: IncomingStream, sink: AudioSink): Promise<number> {
+  return feedSink(stream as AsyncIterable<Buffer>, stream.header.size, sink, () => {}, () => {});
+}

@@ -1,0 +1,180 @@
+/**
+ * Scenario mode: a small declarative JSON file of steps, run without a terminal (the lab's clients
+ * run one each). Stops at the first failing step; the caller exits non-zero then.
+ *
+ * { "name": "client-a", "server": "${AUDIOLAB_SERVER}", "steps": [ { "do": "list" }, ... ] }
+ * Strings may use ${VAR} and ${VAR:-default} from the environment.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { AudioLabError, toAudioLabError } from '../errors.ts';
+import { AudioLabClient, parseServerAddress } from './client.ts';
+import { SongCache } from './cache.ts';
+import { playIncoming, playSong } from './player.ts';
+import { createSink, RecorderSink } from './sinks/index.ts';
+import type { IncomingStream } from './incoming.ts';
+
+export type Step =
+  | { do: 'connect' }
+  | { do: 'wait-for'; client: string; listening?: boolean; timeoutMs?: number }
+  | { do: 'list'; expectSongs?: string[]; minSongs?: number }
+  | { do: 'play'; song: string; sink?: string; realtime?: boolean; expectCached?: boolean }
+  | { do: 'upload'; file: string; as?: string }
+  | { do: 'listen'; count: number; recordDir?: string; sink?: string; realtime?: boolean; timeoutMs?: number }
+  | { do: 'play-on'; client: string; song: string }
+  | { do: 'send-to'; client: string; file: string }
+  | { do: 'wait'; ms: number }
+  | { do: 'quit' };
+
+export interface Scenario {
+  name?: string;
+  server?: string;
+  bind?: string;
+  cache?: string;
+  steps: Step[];
+}
+
+export interface StepResult {
+  index: number;
+  step: Step;
+  ok: boolean;
+  ms: number;
+  startedAt: string;
+  detail: string;
+  error?: { code: string; message: string };
+}
+
+const STEP_KINDS = ['connect', 'wait-for', 'list', 'play', 'upload', 'listen', 'play-on', 'send-to', 'wait', 'quit'];
+
+export function interpolate(s: string, env: NodeJS.ProcessEnv = process.env): string {
+  return s.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/gi, (_, name: string, def: string | undefined) => env[name] ?? def ?? '');
+}
+
+function deepInterpolate<T>(v: T): T {
+  if (typeof v === 'string') return interpolate(v) as T;
+  if (Array.isArray(v)) return v.map(deepInterpolate) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepInterpolate(x)])) as T;
+  return v;
+}
+
+export async function loadScenario(path: string): Promise<Scenario> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new AudioLabError('AUDIOLAB_ERR_SCENARIO', `Cannot read scenario ${path}: ${(err as Error).message}`);
+  }
+  const sc = deepInterpolate(raw) as Scenario;
+  if (!sc || !Array.isArray(sc.steps)) throw new AudioLabError('AUDIOLAB_ERR_SCENARIO', `${path}: "steps" must be an array`);
+  sc.steps.forEach((s, i) => {
+    if (!s || !STEP_KINDS.includes((s as { do: string }).do)) throw new AudioLabError('AUDIOLAB_ERR_SCENARIO', `${path}: step ${i + 1} has unknown "do": ${JSON.stringify((s as { do?: unknown })?.do)} (one of ${STEP_KINDS.join(', ')})`);
+  });
+  // file paths are relative to the scenario file
+  const base = dirname(resolve(path));
+  for (const s of sc.steps) {
+    if ((s.do === 'upload' || s.do === 'send-to') && !s.file.startsWith('/')) s.file = join(base, s.file);
+  }
+  return sc;
+}
+
+export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult) => void; server?: string; name?: string } = {}): Promise<{ ok: boolean; results: StepResult[] }> {
+  const { host, port } = parseServerAddress(opts.server ?? sc.server);
+  const client = new AudioLabClient({ host, port, name: opts.name ?? sc.name ?? 'scenario', ...(sc.bind ? { localAddress: sc.bind } : {}) });
+  const cache = new SongCache(sc.cache ?? join(process.cwd(), '.cache', 'scenario-songs'));
+  const results: StepResult[] = [];
+  const queue: IncomingStream[] = [];
+  let wake: (() => void) | undefined;
+  client.on('stream', (s) => { queue.push(s); wake?.(); });
+  client.inviteHandler = () => true;
+
+  const run = async (step: Step): Promise<string> => {
+    switch (step.do) {
+      case 'connect': {
+        const w = await client.connect();
+        return `${w.motd} (online: ${w.clients.map((c) => c.name).join(', ')})`;
+      }
+      case 'wait-for': {
+        const end = Date.now() + (step.timeoutMs ?? 30_000);
+        const found = () => client.clients.find((c) => c.name === step.client && (step.listening === undefined || c.listening === step.listening));
+        while (!found()) {
+          if (Date.now() > end) throw new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `${step.client} did not show up${step.listening ? ' listening' : ''}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return `${step.client} is online${step.listening ? ' and listening' : ''}`;
+      }
+      case 'list': {
+        const songs = await client.list();
+        const names = songs.map((s) => s.name);
+        for (const want of step.expectSongs ?? []) if (!names.includes(want)) throw new AudioLabError('AUDIOLAB_ERR_SCENARIO', `catalog lacks ${want}`);
+        if (songs.length < (step.minSongs ?? 0)) throw new AudioLabError('AUDIOLAB_ERR_SCENARIO', `catalog has ${songs.length} songs, want at least ${step.minSongs}`);
+        return `${songs.length} songs: ${names.join(', ')}`;
+      }
+      case 'play': {
+        const sink = await createSink(step.sink ?? 'null', { realtime: step.realtime ?? false });
+        const r = await playSong(client, step.song, { cache, sink });
+        if (step.expectCached !== undefined && r.fromCache !== step.expectCached) {
+          throw new AudioLabError('AUDIOLAB_ERR_SCENARIO', `expected ${step.expectCached ? 'a cache hit' : 'a download'}, got ${r.fromCache ? 'a cache hit' : 'a download'}`);
+        }
+        return `${r.song.name}: ${r.fromCache ? 'from cache, no transfer' : `${r.downloadedBytes} bytes downloaded`}; first audio after ${r.firstAudioMs.toFixed(1)} ms; ${r.underruns.length} underruns`;
+      }
+      case 'upload': {
+        const d = await client.upload(step.file, step.as);
+        return `uploaded as ${d.name} (${d.song.size} bytes)`;
+      }
+      case 'listen': {
+        await client.listen(true);
+        const end = Date.now() + (step.timeoutMs ?? 120_000);
+        const got: string[] = [];
+        while (got.length < step.count) {
+          let s = queue.shift();
+          while (!s) {
+            const left = end - Date.now();
+            if (left <= 0) throw new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `received ${got.length} of ${step.count} streams`);
+            await new Promise<void>((r) => { wake = r; setTimeout(r, Math.min(left, 200)); });
+            s = queue.shift();
+          }
+          const h = s.header;
+          const sink = step.recordDir
+            ? new RecorderSink(join(step.recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: step.realtime ?? false })
+            : await createSink(step.sink ?? 'null', { realtime: step.realtime ?? false });
+          const pcm = await playIncoming(s, sink);
+          got.push(`${h.kind} ${h.song} from ${h.from} (${pcm} PCM bytes)`);
+        }
+        return got.join('; ');
+      }
+      case 'play-on': {
+        const ok = await client.playOn(step.client, step.song);
+        return `${step.song} played on ${step.client} (${ok.bytes} bytes)`;
+      }
+      case 'send-to': {
+        const ok = await client.sendTo(step.client, step.file);
+        return `relayed to ${step.client} (${ok.bytes} bytes)`;
+      }
+      case 'wait':
+        await new Promise((r) => setTimeout(r, step.ms));
+        return `waited ${step.ms} ms`;
+      case 'quit':
+        await client.close();
+        return 'closed';
+    }
+  };
+
+  let ok = true;
+  const steps: Step[] = sc.steps[0]?.do === 'connect' ? sc.steps : [{ do: 'connect' }, ...sc.steps];
+  for (const [index, step] of steps.entries()) {
+    const t0 = performance.now();
+    const startedAt = new Date().toISOString();
+    try {
+      const detail = await run(step);
+      results.push({ index, step, ok: true, ms: performance.now() - t0, startedAt, detail });
+    } catch (err) {
+      const e = toAudioLabError(err, 'AUDIOLAB_ERR_SCENARIO');
+      results.push({ index, step, ok: false, ms: performance.now() - t0, startedAt, detail: e.message, error: { code: e.code, message: e.message } });
+      ok = false;
+    }
+    opts.onStep?.(results.at(-1)!);
+    if (!ok) break;
+  }
+  if (client.connected) await client.close().catch(() => {});
+  return { ok, results };
+}

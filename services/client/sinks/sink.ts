@@ -1,0 +1,20 @@
+/** Where played audio goes: a sound device, a WAV recording, or nowhere. */
+import type { AudioFormat } from '../../protocol/index.ts';
+import type { Underrun } from './clock.ts';
+
+export interface SinkStats {
+  bytes: number;
+  underruns: Underrun[];
+}
+
+export interface AudioSink {
+  readonly description: string;
+  open(format: AudioFormat): Promise<void>;
+  /** Resolves when the sink can take more (real-time sinks pace here). */
+  write(pcm: Buffer): Promise<void>;
+  /** Plays out what is queued and releases the device or file. */
+  close(): Promise<void>;
+  stats(): SinkStats;
+}
+
+export const byteRateOf = (f: AudioFormat): number => f.sampleRate * f.channels * (f.bitsPerSample / 8);
