@@ -299,6 +299,14 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     return stream!;
   }
 
+  /** Stops receiving a stream: the sender is told (STREAM_ABORT) and the stream ends with `reason`. */
+  cancel(stream: IncomingStream, reason = 'cancelled by the receiver'): void {
+    const id = stream.header.streamId;
+    if (!this.streams.has(id)) return;
+    this.conn?.send({ type: 'STREAM_ABORT', streamId: id, code: 'AUDIOLAB_ERR_REFUSED', message: reason });
+    this.failStream(id, new AudioLabError('AUDIOLAB_ERR_REFUSED', reason, { streamId: id }));
+  }
+
   async listen(accept = true): Promise<void> {
     const req = this.nextReq++;
     await this.request<'OK'>({ type: 'LISTEN', req, accept }, ['OK'], req);

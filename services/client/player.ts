@@ -95,12 +95,13 @@ async function download(stream: IncomingStream, path: string, file: GrowingFile,
   }
 }
 
-async function feedSink(bytes: AsyncIterable<Buffer>, size: number, sink: AudioSink, onFirst: () => void, onPlayed: (n: number) => void): Promise<number> {
+async function feedSink(bytes: AsyncIterable<Buffer>, size: number, sink: AudioSink, onFirst: () => void, onPlayed: (n: number) => void, signal?: AbortSignal): Promise<number> {
   const parser = new WavStreamParser(size);
   let opened = false;
   let pcmBytes = 0;
   try {
     for await (const chunk of bytes) {
+      signal?.throwIfAborted();
       const pcm = parser.push(chunk);
       if (!opened && parser.info) {
         await sink.open(parser.info.format);
@@ -129,7 +130,7 @@ export async function findSong(client: AudioLabClient, name: string): Promise<So
 export async function playSong(
   client: AudioLabClient,
   name: string,
-  options: { cache: SongCache; sink: AudioSink; onProgress?: (p: PlayProgress) => void },
+  options: { cache: SongCache; sink: AudioSink; onProgress?: (p: PlayProgress) => void; signal?: AbortSignal },
 ): Promise<PlayResult> {
   const t0 = performance.now();
   const { cache, sink } = options;
@@ -140,7 +141,7 @@ export async function playSong(
 
   const cached = await cache.lookup(song);
   if (cached) {
-    const pcmBytes = await feedSink(createReadStream(cached) as AsyncIterable<Buffer>, song.size, sink, first, (n) => progress(song.size, n));
+    const pcmBytes = await feedSink(createReadStream(cached) as AsyncIterable<Buffer>, song.size, sink, first, (n) => progress(song.size, n), options.signal);
     return { song, fromCache: true, resumedFrom: 0, downloadedBytes: 0, pcmBytes, firstAudioMs, totalMs: performance.now() - t0, underruns: sink.stats().underruns, cachePath: cached };
   }
 
@@ -158,9 +159,15 @@ export async function playSong(
   }
   const file = new GrowingFile(offset);
   let played = 0;
+  // Stopping (Ctrl-C, or a test) cancels the stream; the .part file stays, so the next play resumes.
+  const stop = (): void => client.cancel(stream, 'playback stopped');
+  options.signal?.addEventListener('abort', stop, { once: true });
   const dl = download(stream, part, file, () => progress(file.written, played));
-  const pb = feedSink(readGrowing(part, file), song.size, sink, first, (n) => { played = n; progress(file.written, n); });
+  const pb = feedSink(readGrowing(part, file), song.size, sink, first, (n) => { played = n; progress(file.written, n); }, options.signal);
+  pb.catch(stop);
   const [dlResult, pbResult] = await Promise.allSettled([dl, pb]);
+  options.signal?.removeEventListener('abort', stop);
+  if (options.signal?.aborted) throw new AudioLabError('AUDIOLAB_ERR_REFUSED', 'Playback stopped', { song: song.name });
   if (dlResult.status === 'rejected') throw dlResult.reason;
   if (pbResult.status === 'rejected') throw pbResult.reason;
   const cachePath = await cache.commit(song);

@@ -1,0 +1,65 @@
+/** The audiolab command as a user runs it: help everywhere, exit codes, and a real session. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { ROOT, startServer, tempDir, type TestLab } from '../helpers.ts';
+import { COMMANDS } from '../../services/cli/main.ts';
+
+const exec = promisify(execFile);
+let lab: TestLab | undefined;
+afterEach(async () => { await lab?.close(); lab = undefined; });
+
+async function audiolab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'bin/audiolab.ts'), ...args], { env: { ...process.env, CI: '1' }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('audiolab CLI', () => {
+  it('prints the command list with --help', async () => {
+    const r = await audiolab('--help');
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(c.name);
+  });
+
+  it('has --help on every command', async () => {
+    for (const c of COMMANDS) {
+      const r = await audiolab(c.name, '--help');
+      expect(r.code, c.name).toBe(0);
+      expect(r.stdout).toContain(`Usage: audiolab ${c.name}`);
+    }
+  });
+
+  it('exits 2 on usage errors and 1 on failures, with a coded message', async () => {
+    expect((await audiolab('dance')).code).toBe(2);
+    const missing = await audiolab('play');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('AUDIOLAB_ERR_USAGE');
+    const refused = await audiolab('list', '--server', '127.0.0.1:1');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('AUDIOLAB_ERR_CONNECTION');
+  });
+
+  it('lists, plays, replays from cache and uploads against a real server', async () => {
+    lab = await startServer();
+    const s = ['--server', `127.0.0.1:${lab.port}`];
+    const list = await audiolab('list', ...s);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/ode-to-joy\.wav\s+4\.0 s\s+44100 Hz stereo 16-bit/);
+    const json = JSON.parse((await audiolab('list', ...s, '--json')).stdout) as unknown[];
+    expect(json).toHaveLength(4);
+    const cache = await tempDir();
+    const first = await audiolab('play', 'ode-to-joy.wav', ...s, '--sink', 'null', '--cache', cache);
+    expect(first.stdout).toMatch(/689\.1 KiB downloaded/);
+    const again = await audiolab('play', 'ode-to-joy.wav', ...s, '--sink', 'null', '--cache', cache);
+    expect(again.stdout).toMatch(/from cache \(no network transfer\)/);
+    const up = await audiolab('upload', join(ROOT, 'music/chimes-32bit-16k.wav'), '--as', '../../etc/passwd', ...s);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain('AUDIOLAB_ERR_BAD_NAME');
+  });
+});
