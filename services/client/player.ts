@@ -73,10 +73,14 @@ async function* readGrowing(path: string, file: GrowingFile, chunkSize = 64 * 10
 /** Appends an incoming stream to `path`, advancing `file.written` as bytes reach the disk. */
 async function download(stream: IncomingStream, path: string, file: GrowingFile, onChunk: () => void): Promise<void> {
   const out = createWriteStream(path, { flags: 'a' });
+  let diskError: Error | undefined;
+  out.on('error', (err) => { diskError ??= err; });
   try {
     for await (const chunk of stream) {
+      if (diskError) throw diskError;
       const b = chunk as Buffer;
-      const ok = out.write(b, () => {
+      const ok = out.write(b, (err) => {
+        if (err) return;
         file.written += b.length;
         file.update();
         onChunk();
