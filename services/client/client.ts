@@ -206,8 +206,9 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
           this.conn?.send({ type: 'STREAM_ABORT', streamId: msg.streamId, code: 'AUDIOLAB_ERR_BAD_OFFSET', message: 'out-of-order chunk' });
           return;
         }
-        // Copy: the chunk is a view of the socket's read buffer, and the consumer may hold it.
-        s.deliver(Buffer.from(msg.data));
+        // No copy: the data is a view of the buffer of one socket read, which Node allocates anew
+        // for every read (no `onread` buffer reuse here), so the consumer may keep it.
+        s.deliver(msg.data);
         return;
       }
       case 'STREAM_END': {

@@ -63,3 +63,20 @@ describe('audiolab CLI', () => {
     expect(up.stderr).toContain('AUDIOLAB_ERR_BAD_NAME');
   });
 });
+
+describe('interactive menu', () => {
+  it('shows the numbered menu, lists songs and quits', async () => {
+    lab = await startServer();
+    const child = (await import('node:child_process')).spawn(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'menu', '--server', `127.0.0.1:${lab.port}`, '--name', 'menu-user'], { env: { ...process.env, CI: '1' } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stdin.write('1\n');
+    await new Promise((r) => setTimeout(r, 800));
+    child.stdin.write('7\n');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(0);
+    expect(out).toContain('1) List songs');
+    expect(out).toContain('6) Send my song to another client');
+    expect(out).toMatch(/ode-to-joy\.wav\s+4\.0 s\s+44100 Hz stereo 16-bit/);
+  });
+});

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: runs every benchmark, prints our figures beside the references measured in the
+ * same run, and (with --write) records them in docs/benchmarks.md.
+ */
+import { parseArgs } from 'node:util';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { machine, ROOT, table, type Row } from './lib.ts';
+import { streamingBench } from './streaming.ts';
+
+const { values } = parseArgs({ options: {
+  help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' }, write: { type: 'boolean' }, only: { type: 'string' },
+} });
+if (values.help) {
+  console.log(`Usage: npm run bench -- [--quick] [--write] [--only streaming]
+
+Runs the benchmarks in bench/ and prints each figure beside its reference (iperf3, bare TCP, tshark,
+tcptrace…) measured in the same run, with the ratio ours/reference.
+  --quick   smaller inputs (a smoke run)
+  --write   record the results in docs/benchmarks.md and bench/results/latest.json
+  --only    run one group: streaming`);
+  process.exit(0);
+}
+
+const groups: Record<string, () => Promise<{ rows: Row[]; notes: string[] }>> = {
+  streaming: () => streamingBench({ quick: values.quick ?? false }),
+};
+const selected = values.only ? [values.only] : Object.keys(groups);
+const rows: Row[] = [];
+const notes: string[] = [];
+for (const g of selected) {
+  const run = groups[g];
+  if (!run) {
+    console.error(`unknown group ${g}; groups: ${Object.keys(groups).join(', ')}`);
+    process.exit(2);
+  }
+  console.error(`== ${g}`);
+  const r = await run();
+  rows.push(...r.rows);
+  notes.push(...r.notes);
+}
+if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
+const date = new Date().toISOString();
+const report = `Run ${date} on ${machine()}${values.quick ? ' (--quick)' : ''}.\n\n${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+console.log(report);
+if (values.write) {
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+  await writeFile(join(ROOT, 'bench/results/latest.json'), JSON.stringify({ date, machine: machine(), rows, notes }, null, 2));
+  const doc = `# Benchmarks\n\nMeasured with \`npm run bench -- --write\`. Each figure stands beside its reference, measured in the same run on the same machine; the ratio is ours / reference (for times lower is better, for throughput higher is better). Benchmarks never run as timed assertions in the tests: these machines are shared and noisy.\n\n## Latest run\n\n${report}`;
+  await writeFile(join(ROOT, 'docs/benchmarks.md'), doc);
+  console.error('wrote docs/benchmarks.md');
+}
