@@ -1,0 +1,236 @@
+/**
+ * `analyze(capture)`: read → decode → follow TCP → a JSON-ready result (docs/report-schema.md).
+ */
+import { basename } from 'node:path';
+import { AudioLabError } from '../services/errors.ts';
+import { readCapture, type ReadSummary } from './capture/reader.ts';
+import { decodePacket, newDecodedPacket } from './decode/packet.ts';
+import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
+import { FLAG_FILTERS, FLAG_NAMES, type FlagName } from './tcp/rules.ts';
+import type { Connection, Direction } from './tcp/connection.ts';
+
+export const SCHEMA_VERSION = 1;
+
+export interface AnalyzeOptions {
+  onProgress?: (bytes: number, total: number) => void;
+  onPayload?: PayloadSink;
+  onAnalyzed?: (rec: PacketRecord) => void;
+}
+
+export interface DirectionReport {
+  packets: number;
+  bytes: number;
+  payloadBytes: number;
+  dataSegments: number;
+  truncatedPackets: number;
+  segmentSize: { min: number; max: number; mean: number; p50: number; p90: number; p99: number; top: Array<{ value: number; count: number }>; histogram: Array<{ from: number; to: number; count: number }> };
+  /** Data segments larger than the MSS the other side announced: capture offload (TSO/GRO) artefacts. */
+  aboveMss: number;
+  window: { min: number; max: number; mean: number };
+  rtt: { samples: number; minMs: number; medianMs: number; p90Ms: number; maxMs: number; meanMs: number; series: Array<[number, number]> };
+  throughput: { binSeconds: number; bytesPerBin: number[]; meanBps: number; peakBps: number };
+  flags: Record<FlagName, number>;
+  /** First frames (up to 20) with each flag. */
+  flagFrames: Partial<Record<FlagName, number[]>>;
+}
+
+export interface ConnectionReport {
+  index: number;
+  /** Wireshark display filter for this connection. */
+  filter: string;
+  client: { ip: string; port: number };
+  server: { ip: string; port: number };
+  rolesFrom: 'syn' | 'port-guess';
+  start: number;
+  duration: number;
+  firstFrame: number;
+  lastFrame: number;
+  state: string;
+  history: string;
+  handshake: {
+    complete: boolean;
+    synTime: number | null;
+    synAckTime: number | null;
+    ackTime: number | null;
+    synAttempts: number;
+    initialRttMs: number | null;
+    options: { client: SynOpts | null; server: SynOpts | null };
+    mss: { client: number | null; server: number | null };
+    negotiated: { mss: number | null; windowScaling: boolean; clientShift: number | null; serverShift: number | null; sack: boolean; timestamps: boolean };
+  };
+  teardown: { clientFin: number | null; serverFin: number | null; firstFin: 'client' | 'server' | null; rst: { by: 'client' | 'server'; time: number } | null };
+  clientToServer: DirectionReport;
+  serverToClient: DirectionReport;
+}
+
+type SynOpts = { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean };
+
+export interface AnalysisResult {
+  schemaVersion: number;
+  generator: string;
+  capture: {
+    file: string;
+    format: ReadSummary['format'];
+    linktypes: number[];
+    packets: number;
+    tcpPackets: number;
+    otherPackets: number;
+    bytes: number;
+    startTime: string | null;
+    duration: number;
+    partial: boolean;
+    warnings: Array<{ offset: number; message: string }>;
+    decodeIssues: Record<string, number>;
+  };
+  connections: ConnectionReport[];
+  flagFilters: typeof FLAG_FILTERS;
+}
+
+const round = (n: number, d = 6): number => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : 0);
+
+function direction(d: Direction, dur: number): DirectionReport {
+  const s = d.sizes;
+  const w = d.windows;
+  const r = d.rtt;
+  const tp = d.throughput;
+  return {
+    packets: d.packets,
+    bytes: d.bytes,
+    payloadBytes: d.payloadBytes,
+    dataSegments: s.n,
+    truncatedPackets: d.truncated,
+    segmentSize: {
+      min: s.n ? s.min : 0, max: s.n ? s.max : 0, mean: s.n ? round(s.sum / s.n, 1) : 0,
+      p50: s.percentile(50), p90: s.percentile(90), p99: s.percentile(99), top: s.top(), histogram: s.histogram(20),
+    },
+    aboveMss: d.aboveMss,
+    window: { min: w.n ? w.min : 0, max: w.n ? w.max : 0, mean: w.n ? Math.round(w.sum / w.n) : 0 },
+    rtt: {
+      samples: r.n, minMs: r.n ? round(r.min, 3) : 0, medianMs: round(r.median(), 3), p90Ms: round(r.percentile(90), 3), maxMs: r.n ? round(r.max, 3) : 0,
+      meanMs: r.n ? round(r.sum / r.n, 3) : 0, series: r.samples.map(([t, v]) => [round(t, 6), round(v, 3)]),
+    },
+    throughput: {
+      binSeconds: tp.binSeconds, bytesPerBin: tp.bins,
+      meanBps: dur > 0 ? Math.round((d.payloadBytes * 8) / dur) : 0,
+      peakBps: Math.round((Math.max(0, ...tp.bins) * 8) / tp.binSeconds),
+    },
+    flags: d.flagCounts,
+    flagFrames: d.flagFrames,
+  };
+}
+
+export function connectionReport(c: Connection): ConnectionReport {
+  const c2s = c.c2s;
+  const s2c = c.s2c;
+  const co = c2s.synOptions;
+  const so = s2c.synOptions;
+  const dur = c.end - c.start;
+  const both = (k: 'sackPerm' | 'timestamps'): boolean => Boolean(co?.[k] && so?.[k]);
+  const ws = co?.wscale != null && so?.wscale != null;
+  const firstFin = c2s.firstFin >= 0 && (s2c.firstFin < 0 || c2s.firstFin <= s2c.firstFin) ? 'client' : s2c.firstFin >= 0 ? 'server' : null;
+  const rstC = c2s.firstRst;
+  const rstS = s2c.firstRst;
+  const rst = rstC >= 0 || rstS >= 0 ? (rstC >= 0 && (rstS < 0 || rstC <= rstS) ? { by: 'client' as const, time: round(rstC) } : { by: 'server' as const, time: round(rstS) }) : null;
+  return {
+    index: c.index,
+    filter: `tcp.stream eq ${c.index}`,
+    client: c.client,
+    server: c.server,
+    rolesFrom: c.rolesKnown ? 'syn' : 'port-guess',
+    start: round(c.start),
+    duration: round(dur),
+    firstFrame: c.firstFrame,
+    lastFrame: c.lastFrame,
+    state: c.state(),
+    history: c.history,
+    handshake: {
+      complete: c.synTime >= 0 && c.synAckTime >= 0 && c.handshakeAckTime >= 0,
+      synTime: c.synTime >= 0 ? round(c.synTime) : null,
+      synAckTime: c.synAckTime >= 0 ? round(c.synAckTime) : null,
+      ackTime: c.handshakeAckTime >= 0 ? round(c.handshakeAckTime) : null,
+      synAttempts: c.synCount,
+      initialRttMs: c.firstRtt > 0 ? round(c.firstRtt * 1000, 6) : null,
+      options: { client: co, server: so },
+      mss: { client: co?.mss ?? null, server: so?.mss ?? null },
+      negotiated: {
+        mss: co?.mss != null && so?.mss != null ? Math.min(co.mss, so.mss) : (co?.mss ?? so?.mss ?? null),
+        windowScaling: ws, clientShift: ws ? co!.wscale : null, serverShift: ws ? so!.wscale : null,
+        sack: both('sackPerm'), timestamps: both('timestamps'),
+      },
+    },
+    teardown: {
+      clientFin: c2s.firstFin >= 0 ? round(c2s.firstFin) : null,
+      serverFin: s2c.firstFin >= 0 ? round(s2c.firstFin) : null,
+      firstFin, rst,
+    },
+    clientToServer: direction(c2s, dur),
+    serverToClient: direction(s2c, dur),
+  };
+}
+
+/** Analyses a capture file. Throws coded errors for unreadable files; a truncated file yields `partial: true`. */
+export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisResult {
+  const tracker = new TcpTracker();
+  tracker.onPayload = options.onPayload;
+  tracker.onAnalyzed = options.onAnalyzed;
+  const dp = newDecodedPacket();
+  let t0Sec = -1;
+  let t0Nsec = 0;
+  let tcpPackets = 0;
+  let bytes = 0;
+  const issues: Record<string, number> = {};
+  let startTime: string | null = null;
+  let lastTime = 0;
+  let summary: ReadSummary;
+  try {
+    summary = readCapture(path, (raw) => {
+      if (t0Sec < 0) {
+        t0Sec = raw.sec;
+        t0Nsec = raw.nsec;
+        startTime = new Date(raw.sec * 1000 + raw.nsec / 1e6).toISOString();
+      }
+      const time = (raw.sec - t0Sec) + (raw.nsec - t0Nsec) / 1e9;
+      lastTime = time;
+      bytes += raw.origlen;
+      const st = decodePacket(raw.data, raw.linktype, dp);
+      if (st === 'ok') {
+        tcpPackets++;
+        tracker.handle(dp, raw.index, time, raw.origlen, raw.data, raw.caplen < raw.origlen || dp.headerTruncated);
+      } else {
+        issues[st] = (issues[st] ?? 0) + 1;
+      }
+    }, options.onProgress ? { onProgress: options.onProgress } : {});
+  } catch (err) {
+    if (err instanceof AudioLabError && tracker.connections.length > 0) {
+      // keep what was read: the caller gets the partial result on the error
+      (err.context as Record<string, unknown>).partialResult = build(path, { format: 'pcap', byteOrder: 'LE', packets: 0, fileBytes: 0, linktypes: [], partial: true, warnings: [{ offset: Number(err.context.offset ?? 0), message: err.message }] }, tracker, tcpPackets, bytes, issues, startTime, lastTime);
+    }
+    throw err;
+  }
+  return build(path, summary, tracker, tcpPackets, bytes, issues, startTime, lastTime);
+}
+
+function build(path: string, summary: ReadSummary, tracker: TcpTracker, tcpPackets: number, bytes: number, issues: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    generator: 'tcp-audio-lab analyze',
+    capture: {
+      file: basename(path),
+      format: summary.format,
+      linktypes: summary.linktypes,
+      packets: summary.packets,
+      tcpPackets,
+      otherPackets: summary.packets - tcpPackets,
+      bytes,
+      startTime,
+      duration: round(lastTime),
+      partial: summary.partial,
+      warnings: summary.warnings,
+      decodeIssues: issues,
+    },
+    connections: tracker.connections.map(connectionReport),
+    flagFilters: FLAG_FILTERS,
+  };
+}
+
+export { FLAG_NAMES };

@@ -1,0 +1,229 @@
+/**
+ * Decodes link, IP and TCP headers from a captured frame into one reused record (after gopacket's
+ * DecodingLayerParser and etherparse's slices): fields are read from the frame in place and nothing
+ * is allocated per packet but the address strings of a new connection.
+ *
+ * Rules (from the style guide's anchors):
+ * - IP payload is trimmed to the IP length (Ethernet padding is never payload), except that an IPv4
+ *   total length of 0 (TSO, BIG TCP) means "up to the captured end".
+ * - A snaplen-truncated frame is decoded as far as it goes: headers that are complete count; the
+ *   TCP payload length comes from the IP length, not from what was captured.
+ */
+
+export const LINKTYPE = {
+  NULL: 0, ETHERNET: 1, RAW: 101, LOOP: 108, LINUX_SLL: 113, IPV4: 228, IPV6: 229, LINUX_SLL2: 276,
+} as const;
+
+export const TH_FIN = 0x01;
+export const TH_SYN = 0x02;
+export const TH_RST = 0x04;
+export const TH_PUSH = 0x08;
+export const TH_ACK = 0x10;
+export const TH_URG = 0x20;
+export const TH_ECE = 0x40;
+export const TH_CWR = 0x80;
+
+export type DecodeStatus =
+  | 'ok' | 'not-ip' | 'not-tcp' | 'fragment' | 'truncated' | 'malformed' | 'unsupported-link';
+
+export interface TcpOptions {
+  mss: number; // -1: absent
+  wscale: number; // -1: absent
+  sackPerm: boolean;
+  sackBlocks: number; // number of SACK blocks in this segment
+  tsVal: number; // -1: absent
+  tsEcr: number;
+}
+
+export interface DecodedPacket {
+  status: DecodeStatus;
+  ipVersion: 4 | 6;
+  /** IPv4 addresses as u32; for IPv6 the key strings below are used. */
+  src4: number;
+  dst4: number;
+  src6: string;
+  dst6: string;
+  ipFragment: boolean;
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  tcpHeaderLen: number;
+  /** Payload bytes by the IP length (what was sent). */
+  seglen: number;
+  /** Offset and count of the payload bytes actually captured in the frame. */
+  payloadOffset: number;
+  payloadCaptured: number;
+  opts: TcpOptions;
+  hasOptions: boolean;
+  /** The TCP options run past the captured bytes (snaplen): decoded as far as they go. */
+  headerTruncated: boolean;
+}
+
+export function newDecodedPacket(): DecodedPacket {
+  return {
+    status: 'ok', ipVersion: 4, src4: 0, dst4: 0, src6: '', dst6: '', ipFragment: false,
+    sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, tcpHeaderLen: 0, seglen: 0,
+    payloadOffset: 0, payloadCaptured: 0, hasOptions: false, headerTruncated: false,
+    opts: { mss: -1, wscale: -1, sackPerm: false, sackBlocks: 0, tsVal: -1, tsEcr: -1 },
+  };
+}
+
+/** Finds where the IP header starts; returns -1 (status set) if the frame is not IP. */
+function linkOffset(d: Buffer, linktype: number, out: DecodedPacket): number {
+  switch (linktype) {
+    case LINKTYPE.ETHERNET: {
+      if (d.length < 14) return fail(out, 'truncated');
+      let off = 12;
+      let type = d.readUInt16BE(off);
+      while (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
+        off += 4;
+        if (d.length < off + 2) return fail(out, 'truncated');
+        type = d.readUInt16BE(off);
+      }
+      return type === 0x0800 || type === 0x86dd ? off + 2 : fail(out, 'not-ip');
+    }
+    case LINKTYPE.LINUX_SLL: {
+      if (d.length < 16) return fail(out, 'truncated');
+      const type = d.readUInt16BE(14);
+      return type === 0x0800 || type === 0x86dd ? 16 : fail(out, 'not-ip');
+    }
+    case LINKTYPE.LINUX_SLL2: {
+      if (d.length < 20) return fail(out, 'truncated');
+      const type = d.readUInt16BE(0);
+      return type === 0x0800 || type === 0x86dd ? 20 : fail(out, 'not-ip');
+    }
+    case LINKTYPE.NULL:
+    case LINKTYPE.LOOP: {
+      if (d.length < 4) return fail(out, 'truncated');
+      // NULL: host byte order of the capturing machine; LOOP: network order. Accept either.
+      const le = d.readUInt32LE(0);
+      const be = d.readUInt32BE(0);
+      const fam = linktype === LINKTYPE.LOOP ? be : le < 256 ? le : be;
+      return fam === 2 || fam === 24 || fam === 28 || fam === 30 ? 4 : fail(out, 'not-ip');
+    }
+    case LINKTYPE.RAW:
+    case LINKTYPE.IPV4:
+    case LINKTYPE.IPV6:
+    case 12: // DLT_RAW on some BSDs
+    case 14:
+      return 0;
+    default:
+      return fail(out, 'unsupported-link');
+  }
+}
+
+function fail(out: DecodedPacket, status: DecodeStatus): -1 {
+  out.status = status;
+  return -1;
+}
+
+function ipv6String(d: Buffer, o: number): string {
+  let s = '';
+  for (let i = 0; i < 16; i += 2) s += (i ? ':' : '') + d.readUInt16BE(o + i).toString(16);
+  return s;
+}
+
+/** Decodes `d` (one captured frame) into `out`. Returns out.status. */
+export function decodePacket(d: Buffer, linktype: number, out: DecodedPacket): DecodeStatus {
+  out.status = 'ok';
+  out.ipFragment = false;
+  out.hasOptions = false;
+  out.headerTruncated = false;
+  const ip = linkOffset(d, linktype, out);
+  if (ip < 0) return out.status;
+  if (d.length < ip + 1) return (fail(out, 'truncated'), out.status);
+  const version = d[ip]! >> 4;
+  let tcp: number;
+  let ipEnd: number; // end of the IP payload by the IP length (may exceed the captured bytes)
+  if (version === 4) {
+    if (d.length < ip + 20) return (fail(out, 'truncated'), out.status);
+    const ihl = (d[ip]! & 0x0f) * 4;
+    if (ihl < 20) return (fail(out, 'malformed'), out.status);
+    const total = d.readUInt16BE(ip + 2);
+    const fragField = d.readUInt16BE(ip + 6);
+    out.ipVersion = 4;
+    out.src4 = d.readUInt32BE(ip + 12);
+    out.dst4 = d.readUInt32BE(ip + 16);
+    if ((fragField & 0x1fff) !== 0) { out.ipFragment = true; return (fail(out, 'fragment'), out.status); }
+    if (fragField & 0x2000) out.ipFragment = true;
+    if (d[ip + 9] !== 6) return (fail(out, 'not-tcp'), out.status);
+    tcp = ip + ihl;
+    ipEnd = total === 0 ? d.length : ip + total;
+    if (total !== 0 && total < ihl) return (fail(out, 'malformed'), out.status);
+  } else if (version === 6) {
+    if (d.length < ip + 40) return (fail(out, 'truncated'), out.status);
+    const plen = d.readUInt16BE(ip + 4);
+    let next = d[ip + 6]!;
+    out.ipVersion = 6;
+    out.src6 = ipv6String(d, ip + 8);
+    out.dst6 = ipv6String(d, ip + 24);
+    let p = ip + 40;
+    ipEnd = plen === 0 ? d.length : p + plen;
+    // extension headers
+    for (;;) {
+      if (next === 6) break;
+      if (next === 0 || next === 43 || next === 60 || next === 51 || next === 44) {
+        if (d.length < p + 8) return (fail(out, 'truncated'), out.status);
+        if (next === 44) {
+          const fragOff = d.readUInt16BE(p + 2) >> 3;
+          out.ipFragment = true;
+          if (fragOff !== 0) return (fail(out, 'fragment'), out.status);
+          next = d[p]!;
+          p += 8;
+          continue;
+        }
+        const len = next === 51 ? (d[p + 1]! + 2) * 4 : (d[p + 1]! + 1) * 8;
+        next = d[p]!;
+        p += len;
+        continue;
+      }
+      return (fail(out, 'not-tcp'), out.status);
+    }
+    tcp = p;
+  } else {
+    return (fail(out, 'not-ip'), out.status);
+  }
+  if (d.length < tcp + 20) return (fail(out, 'truncated'), out.status);
+  out.sport = d.readUInt16BE(tcp);
+  out.dport = d.readUInt16BE(tcp + 2);
+  out.seq = d.readUInt32BE(tcp + 4);
+  out.ack = d.readUInt32BE(tcp + 8);
+  const hl = (d[tcp + 12]! >> 4) * 4;
+  out.flags = d[tcp + 13]!;
+  out.window = d.readUInt16BE(tcp + 14);
+  if (hl < 20) return (fail(out, 'malformed'), out.status);
+  out.tcpHeaderLen = hl;
+  out.seglen = Math.max(0, ipEnd - tcp - hl);
+  out.payloadOffset = tcp + hl;
+  out.payloadCaptured = Math.max(0, Math.min(d.length, ipEnd) - (tcp + hl));
+  const o = out.opts;
+  o.mss = -1; o.wscale = -1; o.sackPerm = false; o.sackBlocks = 0; o.tsVal = -1; o.tsEcr = -1;
+  if (hl > 20) {
+    out.hasOptions = true;
+    const end = Math.min(tcp + hl, d.length);
+    let p = tcp + 20;
+    while (p < end) {
+      const kind = d[p]!;
+      if (kind === 0) break;
+      if (kind === 1) { p++; continue; }
+      if (p + 1 >= end) break;
+      const len = d[p + 1]!;
+      if (len < 2 || p + len > end) break;
+      if (kind === 2 && len === 4) o.mss = d.readUInt16BE(p + 2);
+      else if (kind === 3 && len === 3) o.wscale = d[p + 2]!;
+      else if (kind === 4) o.sackPerm = true;
+      else if (kind === 5) o.sackBlocks = Math.floor((len - 2) / 8);
+      else if (kind === 8 && len === 10) { o.tsVal = d.readUInt32BE(p + 2); o.tsEcr = d.readUInt32BE(p + 6); }
+      p += len;
+    }
+    if (tcp + hl > d.length) out.headerTruncated = true;
+  }
+  return out.status;
+}
+
+export function ipv4String(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}

@@ -1,0 +1,110 @@
+/** One TCP connection: both directions' analysis state, statistics, handshake and teardown. */
+import { FlowState, FLAG_BITS, FLAG_NAMES, type FlagName } from './rules.ts';
+import { Series, Throughput, ValueCounts } from './stats.ts';
+
+export interface Endpoint { ip: string; port: number }
+
+export interface SynOptions { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean }
+
+export class Direction {
+  readonly flow = new FlowState();
+  packets = 0;
+  bytes = 0;
+  payloadBytes = 0;
+  truncated = 0;
+  readonly sizes = new ValueCounts();
+  readonly windows = new ValueCounts();
+  readonly rtt = new Series(500);
+  readonly throughput = new Throughput();
+  aboveMss = 0;
+  readonly flagCounts: Record<FlagName, number> = Object.fromEntries(FLAG_NAMES.map((n) => [n, 0])) as Record<FlagName, number>;
+  /** First frames with each flag, for the report's "check it in Wireshark" links. */
+  readonly flagFrames: Record<string, number[]> = {};
+  synOptions: SynOptions | null = null;
+  firstFin = -1;
+  firstRst = -1;
+  sawSyn = false;
+  sawData = false;
+
+  countFlags(bits: number, frame: number): void {
+    for (const name of FLAG_NAMES) {
+      if (bits & FLAG_BITS[name]) {
+        this.flagCounts[name]++;
+        const list = (this.flagFrames[name] ??= []);
+        if (list.length < 20) list.push(frame);
+      }
+    }
+  }
+}
+
+export class Connection {
+  readonly index: number;
+  /** Address/port of the side that sent the first packet we saw. */
+  readonly a: Endpoint;
+  readonly b: Endpoint;
+  /** Which of a/b is the client (sent the SYN). */
+  clientIsA = true;
+  rolesKnown = false;
+  readonly ab = new Direction();
+  readonly ba = new Direction();
+  firstRtt = 0;
+  /** Time of the most recent SYN (for the initial RTT, as Wireshark's ts_mru_syn). */
+  mruSyn = -1;
+  synTime = -1;
+  synAckTime = -1;
+  handshakeAckTime = -1;
+  synCount = 0;
+  start: number;
+  end: number;
+  firstFrame: number;
+  lastFrame: number;
+  history = '';
+  private readonly historySeen = new Set<string>();
+  sawFin = false;
+  sawRst = false;
+
+  constructor(index: number, a: Endpoint, b: Endpoint, time: number, frame: number) {
+    this.index = index;
+    this.a = a;
+    this.b = b;
+    this.start = time;
+    this.end = time;
+    this.firstFrame = frame;
+    this.lastFrame = frame;
+  }
+
+  get client(): Endpoint { return this.clientIsA ? this.a : this.b; }
+  get server(): Endpoint { return this.clientIsA ? this.b : this.a; }
+  get c2s(): Direction { return this.clientIsA ? this.ab : this.ba; }
+  get s2c(): Direction { return this.clientIsA ? this.ba : this.ab; }
+
+  /** Zeek-style history: uppercase for the client (originator), lowercase for the server. */
+  mark(letter: string, fromA: boolean): void {
+    const fromClient = fromA === this.clientIsA;
+    const l = fromClient ? letter.toUpperCase() : letter.toLowerCase();
+    if (this.historySeen.has(l)) return;
+    this.historySeen.add(l);
+    this.history += l;
+  }
+
+  /** Zeek's conn_state. */
+  state(): string {
+    const c = this.c2s;
+    const s = this.s2c;
+    const h = this.history;
+    if (!this.rolesKnown && !h.includes('S')) return 'OTH';
+    if (h.includes('S') && !h.includes('h') && !h.includes('r') && !s.packets) return 'S0';
+    if (h.includes('S') && h.includes('r') && !h.includes('h')) return 'REJ';
+    const established = h.includes('h');
+    if (established) {
+      if (c.firstRst >= 0) return 'RSTO';
+      if (s.firstRst >= 0) return 'RSTR';
+      if (c.firstFin >= 0 && s.firstFin >= 0) return 'SF';
+      if (c.firstFin >= 0) return 'S2';
+      if (s.firstFin >= 0) return 'S3';
+      return 'S1';
+    }
+    if (h.includes('S')) return c.firstRst >= 0 ? 'RSTOS0' : 'SH';
+    return 'OTH';
+  }
+}

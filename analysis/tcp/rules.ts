@@ -1,0 +1,294 @@
+/**
+ * TCP sequence analysis, rule for rule after Wireshark's tcp_analyze_sequence_number()
+ * (epan/dissectors/packet-tcp.c), so every flag means what Wireshark's user guide ("TCP Analysis")
+ * says and a user can check it with the display filter `tcp.analysis.<flag>`.
+ *
+ * Each rule is a comment stating it in English and an `if` with exactly those conditions, OR-ing a
+ * flag into the packet's record. Rules run in Wireshark's order; some end the forward checks early
+ * (`break fwd`), as Wireshark's `goto finished_fwd` does. Sequence numbers compare modulo 2^32.
+ * Like Wireshark, a `nextseq` of 0 means "nothing seen yet".
+ */
+import { GT_SEQ, LE_SEQ, LT_SEQ, EQ_SEQ } from './seq.ts';
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../decode/packet.ts';
+
+export const A = {
+  RETRANSMISSION: 0x0001,
+  LOST_PACKET: 0x0002,
+  ACK_LOST_PACKET: 0x0004,
+  KEEP_ALIVE: 0x0008,
+  DUPLICATE_ACK: 0x0010,
+  ZERO_WINDOW: 0x0020,
+  ZERO_WINDOW_PROBE: 0x0040,
+  ZERO_WINDOW_PROBE_ACK: 0x0080,
+  KEEP_ALIVE_ACK: 0x0100,
+  OUT_OF_ORDER: 0x0200,
+  FAST_RETRANSMISSION: 0x0400,
+  WINDOW_UPDATE: 0x0800,
+  WINDOW_FULL: 0x1000,
+  REUSED_PORTS: 0x2000,
+  SPURIOUS_RETRANSMISSION: 0x4000,
+} as const;
+
+/** Our JSON flag names, each with the Wireshark display filter whose frames it counts. */
+export const FLAG_FILTERS = {
+  retransmission: 'tcp.analysis.retransmission',
+  fastRetransmission: 'tcp.analysis.fast_retransmission',
+  spuriousRetransmission: 'tcp.analysis.spurious_retransmission',
+  outOfOrder: 'tcp.analysis.out_of_order',
+  lostSegment: 'tcp.analysis.lost_segment',
+  ackedUnseen: 'tcp.analysis.ack_lost_segment',
+  dupAck: 'tcp.analysis.duplicate_ack',
+  zeroWindow: 'tcp.analysis.zero_window',
+  zeroWindowProbe: 'tcp.analysis.zero_window_probe',
+  windowFull: 'tcp.analysis.window_full',
+  windowUpdate: 'tcp.analysis.window_update',
+  keepAlive: 'tcp.analysis.keep_alive',
+} as const;
+export type FlagName = keyof typeof FLAG_FILTERS;
+export const FLAG_NAMES = Object.keys(FLAG_FILTERS) as FlagName[];
+
+/**
+ * Which flag bits make a frame match each display filter. Wireshark adds the expert item
+ * tcp.analysis.retransmission to fast and spurious retransmissions as well.
+ */
+export const FLAG_BITS: Record<FlagName, number> = {
+  retransmission: A.RETRANSMISSION | A.FAST_RETRANSMISSION | A.SPURIOUS_RETRANSMISSION,
+  fastRetransmission: A.FAST_RETRANSMISSION,
+  spuriousRetransmission: A.SPURIOUS_RETRANSMISSION,
+  outOfOrder: A.OUT_OF_ORDER,
+  lostSegment: A.LOST_PACKET,
+  ackedUnseen: A.ACK_LOST_PACKET,
+  dupAck: A.DUPLICATE_ACK,
+  zeroWindow: A.ZERO_WINDOW,
+  zeroWindowProbe: A.ZERO_WINDOW_PROBE,
+  windowFull: A.WINDOW_FULL,
+  windowUpdate: A.WINDOW_UPDATE,
+  keepAlive: A.KEEP_ALIVE,
+};
+
+/** Segments remembered for RTT matching, as TCP_MAX_UNACKED_SEGMENTS. */
+const MAX_UNACKED = 10000;
+
+export interface Unacked { frame: number; seq: number; nextseq: number; time: number }
+
+/** One direction's analysis state (Wireshark's tcp_flow_t / tcp_analyze_seq_flow_info_t). */
+export class FlowState {
+  baseSeq = 0;
+  baseSet = false;
+  nextseq = 0;
+  nextseqTime = 0;
+  nextseqFrame = 0;
+  maxseqtobeacked = 0;
+  lastack = 0;
+  lastackTime = 0;
+  window = 0;
+  /** -1: unknown, -2: no scaling, else the shift. */
+  winScale = -1;
+  /** Has this direction sent an ACK without SYN yet (its windows are scaled from then on). */
+  isFirstAck = false;
+  dupacknum = 0;
+  lastnondupack = 0;
+  lastsegmentflags = 0;
+  unacked: Unacked[] = [];
+}
+
+export interface SegmentIn {
+  frame: number;
+  /** Seconds since the start of the capture. */
+  time: number;
+  seq: number;
+  ack: number;
+  seglen: number;
+  flags: number;
+  /** The raw (unscaled) window field. */
+  window: number;
+}
+
+export interface AnalysisOut {
+  flags: number;
+  /** RTT sample when this segment ACKs a remembered segment exactly (tcp.analysis.ack_rtt), else -1. */
+  ackRtt: number;
+}
+
+/** Conversation-level state shared by both directions. */
+export interface ConvTiming {
+  /** Initial RTT (tcp.analysis.initial_rtt), seconds; 0 while unknown. */
+  firstRtt: number;
+}
+
+export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, conv: ConvTiming, out: AnalysisOut): void {
+  let f = 0;
+  out.ackRtt = -1;
+  const { seq, ack, seglen, flags, window, time } = s;
+
+  // The first segment of a direction fixes its base sequence number (relative numbers start at 1
+  // when the SYN was not seen).
+  if (!fwd.baseSet) {
+    fwd.baseSeq = flags & TH_SYN ? seq : (seq - 1) >>> 0;
+    fwd.baseSet = true;
+  }
+  // The reverse direction's base comes from the first ACK number seen (not from a SYN's ACK field).
+  if (!rev.baseSet && flags & TH_ACK) {
+    rev.baseSeq = (ack - 1) >>> 0;
+    rev.baseSet = true;
+  }
+
+  fwd: {
+    // ZERO WINDOW PROBE: 1 byte at the next expected sequence number while the other side's window is 0.
+    if (seglen === 1 && seq === fwd.nextseq && rev.window === 0) {
+      f |= A.ZERO_WINDOW_PROBE;
+      break fwd;
+    }
+
+    // ZERO WINDOW: the window field is 0 and none of SYN, FIN, RST is set.
+    if (window === 0 && (flags & (TH_RST | TH_FIN | TH_SYN)) === 0) {
+      f |= A.ZERO_WINDOW;
+    }
+
+    // LOST SEGMENT ("previous segment not captured"): this segment starts beyond the next expected
+    // sequence number. Only once something was seen in this direction; not for RST.
+    if (fwd.nextseq !== 0 && GT_SEQ(seq, fwd.nextseq) && (flags & TH_RST) === 0) {
+      f |= A.LOST_PACKET;
+    }
+
+    // KEEP-ALIVE: 0 or 1 byte starting one byte before the next expected sequence number; never SYN/FIN/RST.
+    if ((seglen === 0 || seglen === 1) && seq === ((fwd.nextseq - 1) >>> 0) && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
+      f |= A.KEEP_ALIVE;
+    }
+
+    // WINDOW UPDATE: no data, same SEQ and ACK as before, a new non-zero window; never SYN/FIN/RST.
+    if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastack && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
+      f |= A.WINDOW_UPDATE;
+    }
+
+    // WINDOW FULL: data that reaches exactly the right edge of the window the other side advertised
+    // (only when its scaling is known); never SYN/FIN/RST.
+    if (seglen > 0 && rev.winScale !== -1
+      && ((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** (rev.isFirstAck ? (rev.winScale === -2 ? 0 : rev.winScale) : 0)) >>> 0)
+      && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
+      f |= A.WINDOW_FULL;
+    }
+
+    // KEEP-ALIVE ACK: repeats the previous ACK and window, right after a keep-alive from the other side.
+    if (seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack
+      && rev.lastsegmentflags & A.KEEP_ALIVE && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
+      f |= A.KEEP_ALIVE_ACK;
+      break fwd;
+    }
+
+    // ZERO WINDOW PROBE ACK: repeats the previous ACK and the zero window, right after a zero-window probe.
+    if (seglen === 0 && window === 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack
+      && rev.lastsegmentflags & A.ZERO_WINDOW_PROBE && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
+      f |= A.ZERO_WINDOW_PROBE_ACK;
+      break fwd;
+    }
+
+    // DUPLICATE ACK: no data, and the same window, SEQ and ACK as the previous segment; never SYN/FIN/RST.
+    if (seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack
+      && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
+      fwd.dupacknum++;
+      f |= A.DUPLICATE_ACK;
+    }
+  }
+
+  // A new ACK number restarts the duplicate-ACK count.
+  if (ack !== fwd.lastack) {
+    fwd.lastnondupack = s.frame;
+    fwd.dupacknum = 0;
+  }
+
+  // ACKED UNSEEN SEGMENT: this ACKs beyond what the other direction has been seen to send
+  // contiguously, so segments in that direction were not captured.
+  if (rev.maxseqtobeacked !== 0 && GT_SEQ(ack, rev.maxseqtobeacked) && flags & TH_ACK) {
+    f |= A.ACK_LOST_PACKET;
+    rev.maxseqtobeacked = rev.nextseq;
+  }
+
+  // RETRANSMISSION / FAST RETRANSMISSION / SPURIOUS / OUT-OF-ORDER: a segment with data (or SYN/FIN)
+  // that does not advance the sequence number. A keep-alive is none of these.
+  if (seglen > 0 || flags & (TH_SYN | TH_FIN)) {
+    retrans: {
+      if (f & A.KEEP_ALIVE) break retrans;
+      let seqNotAdvanced = fwd.nextseq !== 0 && LT_SEQ(seq, fwd.nextseq);
+      // Not a retransmission: more than one byte starting one before nextseq (after a zero-window probe).
+      if (seglen > 1 && ((fwd.nextseq - 1) >>> 0) === seq) seqNotAdvanced = false;
+
+      // SPURIOUS RETRANSMISSION: every byte of it was already ACKed by the other side.
+      if (seglen > 0 && rev.lastack !== 0 && LE_SEQ((seq + seglen) >>> 0, rev.lastack)) {
+        f |= A.SPURIOUS_RETRANSMISSION;
+        break retrans;
+      }
+      if (!seqNotAdvanced) break retrans;
+
+      // FAST RETRANSMISSION: at least 2 duplicate ACKs from the other side ask for exactly this
+      // sequence number, and this comes within 20 ms of the last of them.
+      if (rev.dupacknum >= 2 && rev.lastack === seq && time - rev.lastackTime < 0.020) {
+        f |= A.FAST_RETRANSMISSION;
+        break retrans;
+      }
+
+      // OUT-OF-ORDER: it came soon (within the initial RTT, or 3 ms when unknown) after the segment
+      // with the highest sequence number.
+      const threshold = conv.firstRtt > 0 ? conv.firstRtt : 0.003;
+      if (time - fwd.nextseqTime < threshold) {
+        f |= A.OUT_OF_ORDER;
+        break retrans;
+      }
+
+      // Otherwise: a RETRANSMISSION.
+      f |= A.RETRANSMISSION;
+    }
+  }
+
+  // Remember the segment for RTT matching; SYN and FIN count as one byte.
+  let nextseq = (seq + seglen) >>> 0;
+  if (seglen > 0 || flags & (TH_SYN | TH_FIN)) {
+    if (flags & (TH_SYN | TH_FIN)) nextseq = (nextseq + 1) >>> 0;
+    if (fwd.unacked.length < MAX_UNACKED) fwd.unacked.push({ frame: s.frame, seq, nextseq, time });
+  }
+
+  // The highest sequence number seen so far (zero-window probes do not advance it).
+  if (GT_SEQ(nextseq, fwd.nextseq) || fwd.nextseq === 0) {
+    if (!(f & A.ZERO_WINDOW_PROBE)) {
+      fwd.nextseq = nextseq;
+      fwd.nextseqFrame = s.frame;
+      fwd.nextseqTime = time;
+    }
+  }
+
+  // The highest contiguous sequence number seen, to detect ACKs of unseen segments.
+  if (EQ_SEQ(seq, fwd.maxseqtobeacked) || fwd.maxseqtobeacked === 0) {
+    if (!(f & A.ZERO_WINDOW_PROBE)) fwd.maxseqtobeacked = fwd.nextseq;
+  }
+
+  fwd.window = window;
+  fwd.lastack = ack;
+  fwd.lastackTime = time;
+  fwd.lastsegmentflags = f;
+
+  // Segments of the other direction that this ACKs: an exact match gives an RTT sample.
+  const list = rev.unacked;
+  if (list.length > 0 && flags & TH_ACK) {
+    let keep = 0;
+    for (let i = 0; i < list.length; i++) {
+      const u = list[i]!;
+      if (ack === u.nextseq) {
+        // Wireshark walks newest-first and keeps the last match: the oldest copy of the segment.
+        if (out.ackRtt < 0) out.ackRtt = time - u.time;
+        continue; // acked: drop
+      }
+      if (GT_SEQ(ack, u.seq) && LE_SEQ(ack, u.nextseq)) {
+        u.seq = ack; // partly acked
+        list[keep++] = u;
+        continue;
+      }
+      if (GT_SEQ(u.nextseq, ack)) {
+        list[keep++] = u;
+        continue;
+      }
+      // older than the ACK: drop
+    }
+    list.length = keep;
+  }
+  out.flags = f;
+}

@@ -1,0 +1,109 @@
+/** Bounded-memory statistics for one direction of a connection. */
+
+/** Exact counts per value (segment sizes have few distinct values), for percentiles and histograms. */
+export class ValueCounts {
+  private readonly counts = new Map<number, number>();
+  n = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  add(v: number): void {
+    this.counts.set(v, (this.counts.get(v) ?? 0) + 1);
+    this.n++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+
+  percentile(p: number): number {
+    if (this.n === 0) return 0;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.n));
+    let seen = 0;
+    for (const v of [...this.counts.keys()].sort((a, b) => a - b)) {
+      seen += this.counts.get(v)!;
+      if (seen >= rank) return v;
+    }
+    return this.max;
+  }
+
+  /** Histogram with `bins` equal-width bins over [0, max]. */
+  histogram(bins = 20): Array<{ from: number; to: number; count: number }> {
+    if (this.n === 0) return [];
+    const width = Math.max(1, Math.ceil((this.max + 1) / bins));
+    const out = Array.from({ length: Math.ceil((this.max + 1) / width) }, (_, i) => ({ from: i * width, to: (i + 1) * width - 1, count: 0 }));
+    for (const [v, c] of this.counts) out[Math.floor(v / width)]!.count += c;
+    return out;
+  }
+
+  /** The most frequent values, for a readable summary of segment sizes. */
+  top(k = 5): Array<{ value: number; count: number }> {
+    return [...this.counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([value, count]) => ({ value, count }));
+  }
+}
+
+/** Running min/max/mean and a bounded, evenly thinned series of (time, value) samples for charts. */
+export class Series {
+  n = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  private readonly cap: number;
+  private stride = 1;
+  private seen = 0;
+  samples: Array<[number, number]> = [];
+  private readonly all = new ValueCounts();
+
+  constructor(cap = 1000) {
+    this.cap = cap;
+  }
+
+  add(t: number, v: number): void {
+    this.n++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    this.all.add(Math.round(v * 1e6) / 1e6);
+    if (this.seen++ % this.stride === 0) {
+      this.samples.push([t, v]);
+      if (this.samples.length >= this.cap) {
+        this.samples = this.samples.filter((_, i) => i % 2 === 0);
+        this.stride *= 2;
+      }
+    }
+  }
+
+  median(): number {
+    return this.all.percentile(50);
+  }
+
+  percentile(p: number): number {
+    return this.all.percentile(p);
+  }
+}
+
+/** Bytes per time bin; bins double in width when there get to be too many. */
+export class Throughput {
+  binSeconds: number;
+  bins: number[] = [];
+  private readonly maxBins: number;
+
+  constructor(binSeconds = 0.01, maxBins = 512) {
+    this.binSeconds = binSeconds;
+    this.maxBins = maxBins;
+  }
+
+  /** `t`: seconds since the connection started. */
+  add(t: number, bytes: number): void {
+    let i = Math.floor(t / this.binSeconds);
+    while (i >= this.maxBins) {
+      const merged: number[] = [];
+      for (let k = 0; k < this.bins.length; k += 2) merged.push((this.bins[k] ?? 0) + (this.bins[k + 1] ?? 0));
+      this.bins = merged;
+      this.binSeconds *= 2;
+      i = Math.floor(t / this.binSeconds);
+    }
+    while (this.bins.length <= i) this.bins.push(0);
+    this.bins[i]! += bytes;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Follows every TCP connection of a capture: finds the connection of each packet (numbered in order
+ * of appearance, like Wireshark's tcp.stream, with port reuse starting a new one), runs the
+ * sequence-analysis rules, and updates statistics. Memory grows with the number of connections,
+ * not with the number of packets.
+ */
+import { analyzeSegment, type AnalysisOut, type FlowState } from './rules.ts';
+import { Connection, type Direction } from './connection.ts';
+import { ipv4String, TH_ACK, TH_FIN, TH_RST, TH_SYN, type DecodedPacket } from '../decode/packet.ts';
+
+export interface PayloadSink {
+  /** A segment's captured payload, in capture order (not reassembled): see reassembly.ts. */
+  (conn: Connection, fromClient: boolean, seq: number, data: Buffer, time: number, frame: number): void;
+}
+
+export interface PacketRecord {
+  frame: number;
+  conn: Connection;
+  fromA: boolean;
+  flags: number;
+}
+
+export class TcpTracker {
+  readonly connections: Connection[] = [];
+  private readonly byKey = new Map<string, Connection>();
+  private readonly out: AnalysisOut = { flags: 0, ackRtt: -1 };
+  onPayload: PayloadSink | undefined;
+  /** Called after each TCP packet with its analysis flags (for per-frame comparisons in tests). */
+  onAnalyzed: ((rec: PacketRecord) => void) | undefined;
+
+  handle(p: DecodedPacket, frame: number, time: number, frameLen: number, data: Buffer, truncated: boolean): void {
+    const src = p.ipVersion === 4 ? p.src4 : p.src6;
+    const dst = p.ipVersion === 4 ? p.dst4 : p.dst6;
+    const fwdKey = `${src}|${p.sport}|${dst}|${p.dport}`;
+    const revKey = `${dst}|${p.dport}|${src}|${p.sport}`;
+    let conn = this.byKey.get(fwdKey);
+    let fromA = true;
+    if (conn) {
+      fromA = true;
+    } else {
+      conn = this.byKey.get(revKey);
+      fromA = false;
+    }
+    const synOnly = (p.flags & (TH_SYN | TH_ACK)) === TH_SYN;
+    if (conn && synOnly) {
+      // Port reuse: a new SYN with another ISN, or after the old connection closed, starts a new one.
+      const fwd = fromA ? conn.ab : conn.ba;
+      if (fwd.flow.baseSet && (p.seq !== fwd.flow.baseSeq || conn.sawFin || conn.sawRst)) conn = undefined;
+    }
+    if (!conn) {
+      const a = { ip: p.ipVersion === 4 ? ipv4String(p.src4) : p.src6, port: p.sport };
+      const b = { ip: p.ipVersion === 4 ? ipv4String(p.dst4) : p.dst6, port: p.dport };
+      conn = new Connection(this.connections.length, a, b, time, frame);
+      this.connections.push(conn);
+      this.byKey.set(fwdKey, conn);
+      this.byKey.delete(revKey);
+      fromA = true;
+      if (!(p.flags & TH_SYN)) {
+        // Seen mid-way: guess the client is the side with the higher (ephemeral) port.
+        conn.clientIsA = p.sport > p.dport;
+      }
+    }
+    this.process(conn, fromA, p, frame, time, frameLen, data, truncated);
+  }
+
+  private process(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, time: number, frameLen: number, data: Buffer, truncated: boolean): void {
+    const dir: Direction = fromA ? conn.ab : conn.ba;
+    const other: Direction = fromA ? conn.ba : conn.ab;
+    const flags = p.flags;
+    conn.end = time;
+    conn.lastFrame = frame;
+
+    // Handshake bookkeeping (roles, options, window scaling, initial RTT)
+    if (flags & TH_SYN) {
+      const o = p.opts;
+      dir.synOptions = { mss: o.mss >= 0 ? o.mss : null, wscale: o.wscale >= 0 ? o.wscale : null, sackPerm: o.sackPerm, timestamps: o.tsVal >= 0 };
+      dir.sawSyn = true;
+      if (o.wscale >= 0) dir.flow.winScale = Math.min(o.wscale, 14);
+      verifyWindowScaling((flags & TH_ACK) !== 0, dir.flow, other.flow);
+      if (!(flags & TH_ACK)) {
+        conn.clientIsA = fromA;
+        conn.rolesKnown = true;
+        conn.mruSyn = time;
+        conn.synCount++;
+        if (conn.synTime < 0) conn.synTime = time;
+        conn.mark('s', fromA);
+      } else {
+        if (!conn.rolesKnown) { conn.clientIsA = !fromA; conn.rolesKnown = true; }
+        if (conn.synAckTime < 0) conn.synAckTime = time;
+        conn.mark('h', fromA);
+      }
+    } else if (flags & TH_ACK) {
+      // The first ACK after the handshake gives the initial RTT (time since the most recent SYN).
+      if (conn.firstRtt === 0 && conn.mruSyn >= 0 && conn.synAckTime >= 0) {
+        conn.firstRtt = time - conn.mruSyn;
+        conn.handshakeAckTime = time;
+      }
+      dir.flow.isFirstAck = true;
+    }
+
+    analyzeSegment({ frame, time, seq: p.seq, ack: p.ack, seglen: p.seglen, flags, window: p.window }, dir.flow, other.flow, conn, this.out);
+    const bits = this.out.flags;
+    dir.countFlags(bits, frame);
+
+    // Statistics
+    dir.packets++;
+    dir.bytes += frameLen;
+    if (truncated) dir.truncated++;
+    if (p.seglen > 0) {
+      dir.payloadBytes += p.seglen;
+      dir.sizes.add(p.seglen);
+      dir.throughput.add(time - conn.start, p.seglen);
+      const mss = other.synOptions?.mss ?? null;
+      if (mss !== null && p.seglen > mss) dir.aboveMss++;
+      conn.mark('d', fromA);
+      if (this.onPayload && p.payloadCaptured > 0) {
+        this.onPayload(conn, fromA === conn.clientIsA, p.seq, data.subarray(p.payloadOffset, p.payloadOffset + p.payloadCaptured), time, frame);
+      }
+    } else if ((flags & (TH_SYN | TH_FIN | TH_RST)) === 0 && flags & TH_ACK) {
+      conn.mark('a', fromA);
+    }
+    if (!(flags & TH_SYN)) {
+      const shift = dir.flow.winScale >= 0 ? dir.flow.winScale : 0;
+      dir.windows.add(p.window * 2 ** shift);
+    } else {
+      dir.windows.add(p.window);
+    }
+    if (this.out.ackRtt >= 0) other.rtt.add(time - conn.start, this.out.ackRtt * 1000);
+    if (flags & TH_FIN) {
+      conn.sawFin = true;
+      if (dir.firstFin < 0) dir.firstFin = time;
+      conn.mark('f', fromA);
+    }
+    if (flags & TH_RST) {
+      conn.sawRst = true;
+      if (dir.firstRst < 0) dir.firstRst = time;
+      conn.mark('r', fromA);
+    }
+    if (bits & 0x0001) conn.mark('t', fromA);
+    this.onAnalyzed?.({ frame, conn, fromA, flags: bits });
+  }
+}
+
+/**
+ * Window scaling is in use only if both SYNs carry the option (Wireshark's verify_tcp_window_scaling):
+ * -1 unknown, -2 not in use.
+ */
+function verifyWindowScaling(isSynAck: boolean, fwd: FlowState, rev: FlowState): void {
+  if (fwd.winScale === -1) {
+    fwd.winScale = -2;
+    rev.winScale = -2;
+  } else if (isSynAck && rev.winScale === -2) {
+    fwd.winScale = -2;
+  }
+}

@@ -1,0 +1,53 @@
+/** tshark as the oracle: which frames match each tcp.analysis.* filter, and per-frame facts. */
+import { execFileSync } from 'node:child_process';
+import { FLAG_FILTERS, FLAG_NAMES, type FlagName } from '../../analysis/tcp/rules.ts';
+import { analyze } from '../../analysis/analyze.ts';
+
+const tshark = (args: string[]): string => execFileSync('tshark', ['-n', ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
+
+export interface OracleFrame { frame: number; stream: number; src: string; sport: number; len: number; irtt: number | null; mss: number | null }
+
+export function tsharkFrames(file: string): OracleFrame[] {
+  const out = tshark(['-r', file, '-Y', 'tcp', '-T', 'fields', '-E', 'separator=;', '-e', 'frame.number', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'tcp.len', '-e', 'tcp.analysis.initial_rtt', '-e', 'tcp.options.mss_val']);
+  return out.trim().split('\n').filter(Boolean).map((l) => {
+    const [frame, stream, ip4, ip6, sport, len, irtt, mss] = l.split(';');
+    return { frame: Number(frame), stream: Number(stream), src: ip4 || ip6 || '', sport: Number(sport), len: Number(len), irtt: irtt ? Number(irtt) : null, mss: mss ? Number(mss) : null };
+  });
+}
+
+export function tsharkFlagFrames(file: string): Record<FlagName, Set<number>> {
+  const r = {} as Record<FlagName, Set<number>>;
+  for (const name of FLAG_NAMES) {
+    const out = tshark(['-r', file, '-Y', FLAG_FILTERS[name], '-T', 'fields', '-e', 'frame.number']);
+    r[name] = new Set(out.trim().split('\n').filter(Boolean).map(Number));
+  }
+  return r;
+}
+
+/** Our per-frame flags for the same file. */
+export function ourFlagFrames(file: string): Record<FlagName, Set<number>> {
+  const r = Object.fromEntries(FLAG_NAMES.map((n) => [n, new Set<number>()])) as Record<FlagName, Set<number>>;
+  analyze(file, {
+    onAnalyzed: (rec) => {
+      // FLAG_BITS mapping is applied by Direction.countFlags; mirror it here per frame
+      for (const n of FLAG_NAMES) if (rec.flags & FLAG_BITS_LOCAL[n]) r[n].add(rec.frame);
+    },
+  });
+  return r;
+}
+
+import { FLAG_BITS as FLAG_BITS_LOCAL } from '../../analysis/tcp/rules.ts';
+
+/** Lists every difference between tshark and us, flag by flag, as readable lines (empty when they agree). */
+export function flagDifferences(file: string): string[] {
+  const theirs = tsharkFlagFrames(file);
+  const ours = ourFlagFrames(file);
+  const diffs: string[] = [];
+  for (const n of FLAG_NAMES) {
+    const onlyTheirs = [...theirs[n]].filter((f) => !ours[n].has(f));
+    const onlyOurs = [...ours[n]].filter((f) => !theirs[n].has(f));
+    if (onlyTheirs.length) diffs.push(`${n}: tshark only, frames ${onlyTheirs.slice(0, 15).join(', ')}${onlyTheirs.length > 15 ? ` (+${onlyTheirs.length - 15})` : ''}`);
+    if (onlyOurs.length) diffs.push(`${n}: ours only, frames ${onlyOurs.slice(0, 15).join(', ')}${onlyOurs.length > 15 ? ` (+${onlyOurs.length - 15})` : ''}`);
+  }
+  return diffs;
+}
