@@ -31,6 +31,8 @@ export interface TcpOptions {
   wscale: number; // -1: absent
   sackPerm: boolean;
   sackBlocks: number; // number of SACK blocks in this segment
+  /** Highest right edge of the SACK blocks (-1: none). */
+  sackRight: number;
   tsVal: number; // -1: absent
   tsEcr: number;
 }
@@ -67,7 +69,7 @@ export function newDecodedPacket(): DecodedPacket {
     status: 'ok', ipVersion: 4, src4: 0, dst4: 0, src6: '', dst6: '', ipFragment: false,
     sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, tcpHeaderLen: 0, seglen: 0,
     payloadOffset: 0, payloadCaptured: 0, hasOptions: false, headerTruncated: false,
-    opts: { mss: -1, wscale: -1, sackPerm: false, sackBlocks: 0, tsVal: -1, tsEcr: -1 },
+    opts: { mss: -1, wscale: -1, sackPerm: false, sackBlocks: 0, sackRight: -1, tsVal: -1, tsEcr: -1 },
   };
 }
 
@@ -200,7 +202,7 @@ export function decodePacket(d: Buffer, linktype: number, out: DecodedPacket): D
   out.payloadOffset = tcp + hl;
   out.payloadCaptured = Math.max(0, Math.min(d.length, ipEnd) - (tcp + hl));
   const o = out.opts;
-  o.mss = -1; o.wscale = -1; o.sackPerm = false; o.sackBlocks = 0; o.tsVal = -1; o.tsEcr = -1;
+  o.mss = -1; o.wscale = -1; o.sackPerm = false; o.sackBlocks = 0; o.sackRight = -1; o.tsVal = -1; o.tsEcr = -1;
   if (hl > 20) {
     out.hasOptions = true;
     const end = Math.min(tcp + hl, d.length);
@@ -215,7 +217,13 @@ export function decodePacket(d: Buffer, linktype: number, out: DecodedPacket): D
       if (kind === 2 && len === 4) o.mss = d.readUInt16BE(p + 2);
       else if (kind === 3 && len === 3) o.wscale = d[p + 2]!;
       else if (kind === 4) o.sackPerm = true;
-      else if (kind === 5) o.sackBlocks = Math.floor((len - 2) / 8);
+      else if (kind === 5) {
+        o.sackBlocks = Math.floor((len - 2) / 8);
+        for (let k = 0; k < o.sackBlocks; k++) {
+          const re = d.readUInt32BE(p + 2 + k * 8 + 4);
+          if (o.sackRight < 0 || ((re - o.sackRight) | 0) > 0) o.sackRight = re;
+        }
+      }
       else if (kind === 8 && len === 10) { o.tsVal = d.readUInt32BE(p + 2); o.tsEcr = d.readUInt32BE(p + 6); }
       p += len;
     }

@@ -98,7 +98,7 @@ export class TcpTracker {
       dir.flow.isFirstAck = true;
     }
 
-    analyzeSegment({ frame, time, seq: p.seq, ack: p.ack, seglen: p.seglen, flags, window: p.window }, dir.flow, other.flow, conn, this.out);
+    analyzeSegment({ frame, time, seq: p.seq, ack: p.ack, seglen: p.seglen, flags, window: p.window, sackRight: p.opts.sackRight }, dir.flow, other.flow, conn, this.out);
     const bits = this.out.flags;
     dir.countFlags(bits, frame);
 

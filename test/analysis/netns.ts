@@ -61,9 +61,14 @@ export function makePair(options: { lossEveryNth?: number; rateKbit?: number; de
   };
 }
 
-/** Starts tcpdump in namespace `ns` on `iface` (or any), resolving once it is really listening. */
+/**
+ * Starts tcpdump in namespace `ns` on `iface` (or any), resolving once it is really listening.
+ * A 64 MiB buffer and no --immediate-mode: with immediate mode tcpdump wakes per packet and the
+ * kernel drops thousands of packets at loopback speeds (seen with -i any). Packets reach tcpdump in
+ * blocks retired after at most 1 s, so stop() waits longer than that before SIGINT.
+ */
 export async function startCapture(ns: string, iface: string, file: string, filter = 'tcp'): Promise<{ stop(): Promise<void> }> {
-  const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-U', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-B', '65536', '-U', '-Z', 'root', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     p.stderr!.on('data', (c: Buffer) => {
@@ -74,7 +79,7 @@ export async function startCapture(ns: string, iface: string, file: string, filt
   });
   return {
     async stop() {
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 1200));
       p.kill('SIGINT');
       if (p.exitCode === null) await once(p, 'exit');
     },
@@ -95,7 +100,8 @@ export async function captureTransfer(pair: NetPair, file: string, bytes: number
   const client = peer(pair.a, ['send', pair.ipB, String(port), String(bytes), ...sendArgs]);
   const [code] = (await once(client, 'exit')) as [number];
   if (code !== 0) throw new Error(`sender failed (${code})`);
-  if (server.exitCode === null) await Promise.race([once(server, 'exit'), new Promise((r) => setTimeout(r, 3000))]);
+  // the receiver exits once the connection is fully closed (FIN both ways), retransmissions included
+  if (server.exitCode === null) await Promise.race([once(server, 'exit'), new Promise((r) => setTimeout(r, 20_000))]);
   server.kill();
   await cap.stop();
 }

@@ -51,3 +51,48 @@ export function flagDifferences(file: string): string[] {
   }
   return diffs;
 }
+
+export interface DirectionTruth { packets: number; payloadBytes: number }
+export interface ConnTruth { stream: number; irttMs: number | null; mss: Record<string, number | null>; dirs: Record<string, DirectionTruth> }
+
+/** Per connection (tcp.stream) and direction (keyed "ip:port" of the sender): tshark's counts. */
+export function tsharkConnections(file: string): Map<number, ConnTruth> {
+  const m = new Map<number, ConnTruth>();
+  for (const f of tsharkFrames(file)) {
+    let c = m.get(f.stream);
+    if (!c) m.set(f.stream, (c = { stream: f.stream, irttMs: null, mss: {}, dirs: {} }));
+    const key = `${f.src}:${f.sport}`;
+    const d = (c.dirs[key] ??= { packets: 0, payloadBytes: 0 });
+    d.packets++;
+    d.payloadBytes += f.len;
+    if (f.irtt !== null) c.irttMs = f.irtt * 1000;
+    if (f.mss !== null) c.mss[key] = f.mss;
+  }
+  return m;
+}
+
+/** Differences between tshark's per-connection facts and our JSON, as readable lines. */
+export function connectionDifferences(file: string): string[] {
+  const truth = tsharkConnections(file);
+  const ours = analyze(file).connections;
+  const diffs: string[] = [];
+  if (truth.size !== ours.length) diffs.push(`connections: tshark ${truth.size}, ours ${ours.length}`);
+  for (const c of ours) {
+    const t = truth.get(c.index);
+    if (!t) { diffs.push(`stream ${c.index}: not in tshark`); continue; }
+    const ck = `${c.client.ip}:${c.client.port}`;
+    const sk = `${c.server.ip}:${c.server.port}`;
+    for (const [name, key, d] of [['clientToServer', ck, c.clientToServer], ['serverToClient', sk, c.serverToClient]] as const) {
+      const td = t.dirs[key] ?? { packets: 0, payloadBytes: 0 };
+      if (td.packets !== d.packets) diffs.push(`stream ${c.index} ${name} packets: tshark ${td.packets}, ours ${d.packets}`);
+      if (td.payloadBytes !== d.payloadBytes) diffs.push(`stream ${c.index} ${name} payload: tshark ${td.payloadBytes}, ours ${d.payloadBytes}`);
+    }
+    const irtt = c.handshake.initialRttMs;
+    if ((t.irttMs === null) !== (irtt === null) || (t.irttMs !== null && irtt !== null && Math.abs(t.irttMs - irtt) > 0.0015)) {
+      diffs.push(`stream ${c.index} initial RTT: tshark ${t.irttMs} ms, ours ${irtt} ms`);
+    }
+    if ((t.mss[ck] ?? null) !== c.handshake.mss.client) diffs.push(`stream ${c.index} client MSS: tshark ${t.mss[ck]}, ours ${c.handshake.mss.client}`);
+    if ((t.mss[sk] ?? null) !== c.handshake.mss.server) diffs.push(`stream ${c.index} server MSS: tshark ${t.mss[sk]}, ours ${c.handshake.mss.server}`);
+  }
+  return diffs;
+}

@@ -1,0 +1,120 @@
+/**
+ * Agreement with tshark (Debian's tshark 4.x is the oracle) on captures of real kernel TCP made in
+ * network namespaces: for every frame, every tcp.analysis flag; for every connection and
+ * direction, packets, payload bytes, initial RTT and MSS. On failure the test lists what differs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { captureTransfer, makePair, peer, startCapture } from './netns.ts';
+import { connectionDifferences, flagDifferences, tsharkFlagFrames } from './oracle.ts';
+import { loadPackets, writePcap, type Pkt } from './capwriter.ts';
+import { tempDir } from '../helpers.ts';
+import { analyze } from '../../analysis/analyze.ts';
+import { once } from 'node:events';
+
+let dir: string;
+const files: Record<string, string> = {};
+
+async function capture(name: string, opts: Parameters<typeof makePair>[0], bytes: number, serve: string[] = [], send: string[] = []): Promise<void> {
+  const pair = makePair(opts);
+  try {
+    files[name] = join(dir, `${name}.pcap`);
+    await captureTransfer(pair, files[name], bytes, serve, send);
+  } finally {
+    pair.destroy();
+  }
+}
+
+beforeAll(async () => {
+  dir = await tempDir('audiolab-caps-');
+  await capture('clean', {}, 2_000_000);
+  await capture('lossy', { lossEveryNth: 25 }, 3_000_000);
+  await capture('zero-window', {}, 6_000_000, ['--pause-after', '100000', '--pause-ms', '2500']);
+  await capture('rate-limited', { rateKbit: 20000, delayMs: 20 }, 1_500_000);
+  await capture('lossy-rate-limited', { lossEveryNth: 30, rateKbit: 30000 }, 1_500_000);
+  // tcpdump -i any (Linux cooked v2) with two connections, one after the other
+  {
+    const pair = makePair({ lossEveryNth: 50 });
+    try {
+      files.any = join(dir, 'any.pcap');
+      const cap = await startCapture(pair.b, 'any', files.any);
+      for (const port of [7001, 7002]) {
+        const server = peer(pair.b, ['serve', String(port), '--once']);
+        await new Promise<void>((r) => server.stdout!.on('data', (c: Buffer) => { if (c.toString().includes('listening')) r(); }));
+        const client = peer(pair.a, ['send', pair.ipB, String(port), '800000']);
+        await once(client, 'exit');
+        server.kill();
+      }
+      await cap.stop();
+    } finally {
+      pair.destroy();
+    }
+  }
+  // reordering and duplication, as rewritten captures
+  const pkts = loadPackets(files.clean!);
+  const data = pkts.map((p, i) => ({ p, i })).filter(({ p }) => p.data.length > 1000);
+  const reordered: Pkt[] = [...pkts];
+  for (const k of [10, 40, 70]) {
+    const i = data[k]!.i;
+    const a = reordered[i]!;
+    const b = reordered[i + 1]!;
+    reordered[i] = { ...b, sec: a.sec, nsec: a.nsec };
+    reordered[i + 1] = { ...a, sec: b.sec, nsec: b.nsec };
+  }
+  files.reordered = join(dir, 'reordered.pcap');
+  await writeFile(files.reordered, writePcap(reordered));
+  const duplicated: Pkt[] = [];
+  pkts.forEach((p, i) => {
+    duplicated.push(p);
+    if (i === data[20]!.i || i === data[50]!.i) duplicated.push({ ...p, nsec: p.nsec + 5000 });
+  });
+  files.duplicated = join(dir, 'duplicated.pcap');
+  await writeFile(files.duplicated, writePcap(duplicated));
+}, 180_000);
+
+afterAll(() => {
+  // captures stay in the temp folder for inspection
+});
+
+describe('agreement with tshark', () => {
+  for (const name of ['clean', 'lossy', 'zero-window', 'rate-limited', 'lossy-rate-limited', 'any', 'reordered', 'duplicated']) {
+    it(`${name}: every frame's analysis flags equal tshark's`, () => {
+      expect(flagDifferences(files[name]!)).toEqual([]);
+    });
+    it(`${name}: packets, payload bytes, initial RTT and MSS per connection and direction equal tshark's`, () => {
+      expect(connectionDifferences(files[name]!)).toEqual([]);
+    });
+  }
+
+  it('the impaired captures really exercise the flags (the comparison is not vacuous)', () => {
+    const lossy = tsharkFlagFrames(files.lossy!);
+    expect(lossy.retransmission.size).toBeGreaterThan(0);
+    expect(lossy.dupAck.size).toBeGreaterThan(0);
+    const zw = tsharkFlagFrames(files['zero-window']!);
+    expect(zw.zeroWindow.size).toBeGreaterThan(0);
+    expect(zw.windowUpdate.size).toBeGreaterThan(0);
+    expect(tsharkFlagFrames(files.reordered!).outOfOrder.size).toBeGreaterThan(0);
+    const dup = tsharkFlagFrames(files.duplicated!);
+    expect(dup.retransmission.size + dup.spuriousRetransmission.size).toBeGreaterThan(0);
+    const any = analyze(files.any!);
+    expect(any.capture.linktypes).toEqual([276]);
+    expect(any.connections).toHaveLength(2);
+  });
+
+  it('reports what a lossy transfer looks like: retransmissions, RTT samples, handshake and teardown', () => {
+    const r = analyze(files.lossy!);
+    expect(r.connections).toHaveLength(1);
+    const c = r.connections[0]!;
+    expect(c.handshake.complete).toBe(true);
+    expect(c.state).toBe('SF');
+    expect(c.history).toMatch(/^S.*h.*A/); // client SYN, server SYN-ACK, client ACK
+    expect(c.handshake.synAttempts).toBeGreaterThanOrEqual(1);
+    expect(c.clientToServer.flags.retransmission).toBeGreaterThan(0);
+    expect(c.clientToServer.rtt.samples).toBeGreaterThan(10);
+    expect(c.handshake.negotiated.mss).toBe(1460);
+    expect(c.clientToServer.segmentSize.max).toBeLessThanOrEqual(1460);
+    expect(c.clientToServer.aboveMss).toBe(0);
+    expect(c.teardown.firstFin).toBe('client');
+  });
+});
