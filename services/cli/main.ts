@@ -7,10 +7,11 @@ import { listCommand, listenCommand, playCommand, playOnCommand, sendToCommand, 
 import { menuCommand } from './commands/menu.ts';
 import { scenarioCommand } from './commands/scenario.ts';
 import { musicCommand } from './commands/music.ts';
+import { analyzeCommand } from './commands/analyze.ts';
 
 export const COMMANDS: Command[] = [
   serverCommand, menuCommand, listCommand, playCommand, uploadCommand, listenCommand, playOnCommand, sendToCommand,
-  scenarioCommand, musicCommand,
+  scenarioCommand, analyzeCommand, musicCommand,
 ];
 
 export function mainHelp(): string {
