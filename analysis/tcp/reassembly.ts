@@ -1,0 +1,115 @@
+/**
+ * Payload reassembly for one direction of a connection: segments in capture order in, the byte
+ * stream in order out. Retransmitted bytes are delivered once; out-of-order segments wait (bounded)
+ * for the hole before them; a hole that never fills (the capture missed it) is reported as a gap of
+ * known length and skipped, so the consumer can resynchronise.
+ */
+import { GT_SEQ, LT_SEQ, seqDiff } from './seq.ts';
+
+export interface ReassemblyEvents {
+  /** In-order bytes: `offset` counts from the first byte of the stream. */
+  data(bytes: Buffer, offset: number, time: number, frame: number): void;
+  /** Bytes [offset, offset+length) were never captured. */
+  gap(offset: number, length: number, time: number): void;
+}
+
+interface Pending { seq: number; data: Buffer; time: number; frame: number }
+
+export class StreamReassembler {
+  private next: number | null = null;
+  private base = 0;
+  private delivered = 0;
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private readonly maxPending: number;
+  private readonly ev: ReassemblyEvents;
+  gaps = 0;
+  gapBytes = 0;
+
+  constructor(ev: ReassemblyEvents, maxPendingBytes = 8 * 1024 * 1024) {
+    this.ev = ev;
+    this.maxPending = maxPendingBytes;
+  }
+
+  /** Sets the sequence number of the first payload byte (ISN + 1) when the SYN was seen. */
+  start(seq: number): void {
+    if (this.next === null) {
+      this.next = seq >>> 0;
+      this.base = this.next;
+    }
+  }
+
+  get offset(): number {
+    return this.delivered;
+  }
+
+  push(seq: number, data: Buffer, time: number, frame: number): void {
+    if (data.length === 0) return;
+    if (this.next === null) this.start(seq);
+    const next = this.next!;
+    const end = (seq + data.length) >>> 0;
+    if (!GT_SEQ(end, next)) return; // entirely old: a retransmission of delivered bytes
+    if (LT_SEQ(seq, next)) {
+      data = data.subarray(seqDiff(next, seq));
+      seq = next;
+    }
+    if (seq === next) {
+      this.deliver(data, time, frame);
+      this.drain();
+    } else {
+      // copy: the capture buffer is reused after this call
+      this.pending.push({ seq, data: Buffer.from(data), time, frame });
+      this.pendingBytes += data.length;
+      this.pending.sort((a, b) => seqDiff(a.seq, b.seq));
+      while (this.pendingBytes > this.maxPending) this.skipGap(time);
+    }
+  }
+
+  private deliver(data: Buffer, time: number, frame: number): void {
+    this.ev.data(data, this.delivered, time, frame);
+    this.delivered += data.length;
+    this.next = (this.next! + data.length) >>> 0;
+  }
+
+  private drain(): void {
+    while (this.pending.length > 0) {
+      const p = this.pending[0]!;
+      const next = this.next!;
+      const end = (p.seq + p.data.length) >>> 0;
+      if (!GT_SEQ(end, next)) {
+        this.pending.shift();
+        this.pendingBytes -= p.data.length;
+        continue;
+      }
+      if (GT_SEQ(p.seq, next)) return;
+      this.pending.shift();
+      this.pendingBytes -= p.data.length;
+      this.deliver(p.data.subarray(seqDiff(next, p.seq)), p.time, p.frame);
+    }
+  }
+
+  /** Declares the hole before the first waiting segment lost, and carries on after it. */
+  private skipGap(time: number): void {
+    const p = this.pending[0];
+    if (!p) return;
+    const len = seqDiff(p.seq, this.next!);
+    if (len > 0) {
+      this.ev.gap(this.delivered, len, time);
+      this.gaps++;
+      this.gapBytes += len;
+      this.delivered += len;
+      this.next = p.seq;
+    }
+    this.drain();
+  }
+
+  /** End of capture: whatever still waits comes after holes that never filled. */
+  finish(time: number): void {
+    while (this.pending.length > 0) this.skipGap(time);
+  }
+
+  /** Sequence number of the first stream byte. */
+  get isn(): number {
+    return this.base;
+  }
+}
