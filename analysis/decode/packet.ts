@@ -122,10 +122,22 @@ function fail(out: DecodedPacket, status: DecodeStatus): -1 {
   return -1;
 }
 
-function ipv6String(d: Buffer, o: number): string {
-  let s = '';
-  for (let i = 0; i < 16; i += 2) s += (i ? ':' : '') + d.readUInt16BE(o + i).toString(16);
-  return s;
+/** RFC 5952 text form: lowercase, leading zeros dropped, the longest run of zero groups as "::". */
+export function ipv6String(d: Buffer, o: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(d.readUInt16BE(o + i));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 /** Decodes `d` (one captured frame) into `out`. Returns out.status. */

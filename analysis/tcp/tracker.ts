@@ -43,9 +43,10 @@ export class TcpTracker {
     }
     const synOnly = (p.flags & (TH_SYN | TH_ACK)) === TH_SYN;
     if (conn && synOnly) {
-      // Port reuse: a new SYN with another ISN, or after the old connection closed, starts a new one.
+      // Port reuse: a SYN with another ISN on a known port pair starts a new connection (as
+      // tshark 4.0 does; the same ISN again is a retransmitted SYN).
       const fwd = fromA ? conn.ab : conn.ba;
-      if (fwd.flow.baseSet && (p.seq !== fwd.flow.baseSeq || conn.sawFin || conn.sawRst)) conn = undefined;
+      if (fwd.flow.baseSet && p.seq !== fwd.flow.baseSeq) conn = undefined;
     }
     if (!conn) {
       const a = { ip: p.ipVersion === 4 ? ipv4String(p.src4) : p.src6, port: p.sport };

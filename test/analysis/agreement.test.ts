@@ -33,6 +33,7 @@ beforeAll(async () => {
   await capture('zero-window', {}, 6_000_000, ['--pause-after', '100000', '--pause-ms', '2500']);
   await capture('rate-limited', { rateKbit: 20000, delayMs: 20 }, 1_500_000);
   await capture('lossy-rate-limited', { lossEveryNth: 30, rateKbit: 30000 }, 1_500_000);
+  await capture('ipv6', { ipv6: true, lossEveryNth: 40 }, 1_500_000);
   // tcpdump -i any (Linux cooked v2) with two connections, one after the other
   {
     const pair = makePair({ lossEveryNth: 50 });
@@ -71,6 +72,21 @@ beforeAll(async () => {
   });
   files.duplicated = join(dir, 'duplicated.pcap');
   await writeFile(files.duplicated, writePcap(duplicated));
+  // a capture that starts in the middle of the connection (no handshake)
+  const lossy = loadPackets(files.lossy!);
+  files['mid-stream'] = join(dir, 'mid-stream.pcap');
+  await writeFile(files['mid-stream'], writePcap(lossy.slice(Math.floor(lossy.length / 3))));
+  // port reuse: the same connection again 10 s later (same ports, after a FIN)
+  files['port-reuse'] = join(dir, 'port-reuse.pcap');
+  const again = pkts.map((p) => {
+    // same ports, a new ISN: shift the client's sequence numbers and the server's ACKs
+    const data = Buffer.from(p.data);
+    const fromClient = data.readUInt16BE(34) !== 7000;
+    const off = fromClient ? 38 : 42;
+    if (fromClient || data[47]! & 0x10) data.writeUInt32BE((data.readUInt32BE(off) + 1_000_000) >>> 0, off);
+    return { ...p, data, sec: p.sec + 10 };
+  });
+  await writeFile(files['port-reuse'], writePcap([...pkts, ...again]));
 }, 180_000);
 
 afterAll(() => {
@@ -78,7 +94,7 @@ afterAll(() => {
 });
 
 describe('agreement with tshark', () => {
-  for (const name of ['clean', 'lossy', 'zero-window', 'rate-limited', 'lossy-rate-limited', 'any', 'reordered', 'duplicated']) {
+  for (const name of ['clean', 'lossy', 'zero-window', 'rate-limited', 'lossy-rate-limited', 'ipv6', 'any', 'reordered', 'duplicated', 'mid-stream', 'port-reuse']) {
     it(`${name}: every frame's analysis flags equal tshark's`, () => {
       expect(flagDifferences(files[name]!)).toEqual([]);
     });
@@ -100,6 +116,20 @@ describe('agreement with tshark', () => {
     const any = analyze(files.any!);
     expect(any.capture.linktypes).toEqual([276]);
     expect(any.connections).toHaveLength(2);
+  });
+
+  it('follows IPv6, a connection seen mid-way (roles guessed from ports) and a reused port pair', () => {
+    const v6 = analyze(files.ipv6!).connections[0]!;
+    expect(v6.client.ip).toMatch(/^2001:db8:18:/);
+    expect(v6.clientToServer.flags.retransmission).toBeGreaterThan(0);
+    const mid = analyze(files['mid-stream']!).connections[0]!;
+    expect(mid.rolesFrom).toBe('port-guess');
+    expect(mid.handshake.complete).toBe(false);
+    expect(mid.server.port).toBe(7000);
+    const reuse = analyze(files['port-reuse']!).connections;
+    expect(reuse).toHaveLength(2);
+    expect(reuse[0]!.client).toEqual(reuse[1]!.client);
+    expect(reuse[1]!.handshake.complete).toBe(true);
   });
 
   it('reports what a lossy transfer looks like: retransmissions, RTT samples, handshake and teardown', () => {

@@ -24,22 +24,28 @@ export interface NetPair {
 
 let counter = 0;
 
-export function makePair(options: { lossEveryNth?: number; rateKbit?: number; delayMs?: number } = {}): NetPair {
+export function makePair(options: { lossEveryNth?: number; rateKbit?: number; delayMs?: number; ipv6?: boolean } = {}): NetPair {
   const id = `${process.pid % 10000}-${counter++}`;
   const a = `al-a-${id}`;
   const b = `al-b-${id}`;
   const ifA = `ala${id}`.slice(0, 15);
   const ifB = `alb${id}`.slice(0, 15);
   const subnet = 100 + (counter % 100);
-  const ipA = `198.18.${subnet}.1`;
-  const ipB = `198.18.${subnet}.2`;
+  // IPv6: the documentation prefix 2001:db8::/32, on our own namespaces only
+  const ipA = options.ipv6 ? `2001:db8:18:${subnet}::1` : `198.18.${subnet}.1`;
+  const ipB = options.ipv6 ? `2001:db8:18:${subnet}::2` : `198.18.${subnet}.2`;
   ip('netns', 'add', a);
   ip('netns', 'add', b);
   ip('link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB);
   ip('link', 'set', ifA, 'netns', a);
   ip('link', 'set', ifB, 'netns', b);
-  inNs(a, 'ip', ['addr', 'add', `${ipA}/24`, 'dev', ifA]);
-  inNs(b, 'ip', ['addr', 'add', `${ipB}/24`, 'dev', ifB]);
+  if (options.ipv6) {
+    inNs(a, 'ip', ['-6', 'addr', 'add', `${ipA}/64`, 'dev', ifA, 'nodad']);
+    inNs(b, 'ip', ['-6', 'addr', 'add', `${ipB}/64`, 'dev', ifB, 'nodad']);
+  } else {
+    inNs(a, 'ip', ['addr', 'add', `${ipA}/24`, 'dev', ifA]);
+    inNs(b, 'ip', ['addr', 'add', `${ipB}/24`, 'dev', ifB]);
+  }
   for (const [ns, iff] of [[a, ifA], [b, ifB]] as const) {
     inNs(ns, 'ip', ['link', 'set', 'lo', 'up']);
     inNs(ns, 'ip', ['link', 'set', iff, 'up']);
@@ -47,7 +53,7 @@ export function makePair(options: { lossEveryNth?: number; rateKbit?: number; de
   }
   if (options.lossEveryNth) {
     // drop in the receiver's INPUT chain: a drop in the sender's OUTPUT would be re-sent at once
-    inNs(b, 'iptables', ['-A', 'INPUT', '-p', 'tcp', '-m', 'statistic', '--mode', 'nth', '--every', String(options.lossEveryNth), '--packet', '0', '-j', 'DROP']);
+    inNs(b, options.ipv6 ? 'ip6tables' : 'iptables', ['-A', 'INPUT', '-p', 'tcp', '-m', 'statistic', '--mode', 'nth', '--every', String(options.lossEveryNth), '--packet', '0', '-j', 'DROP']);
   }
   if (options.rateKbit) {
     inNs(a, 'tc', ['qdisc', 'add', 'dev', ifA, 'root', 'tbf', 'rate', `${options.rateKbit}kbit`, 'burst', '16kb', 'latency', `${options.delayMs ?? 50}ms`]);
