@@ -192,10 +192,10 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisRes
       const time = (raw.sec - t0Sec) + (raw.nsec - t0Nsec) / 1e9;
       lastTime = time;
       bytes += raw.origlen;
-      const st = decodePacket(raw.data, raw.linktype, dp);
+      const st = decodePacket(raw.buf, raw.linktype, dp, raw.offset, raw.offset + raw.caplen);
       if (st === 'ok') {
         tcpPackets++;
-        tracker.handle(dp, raw.index, time, raw.origlen, raw.data, raw.caplen < raw.origlen || dp.headerTruncated);
+        tracker.handle(dp, raw.index, time, raw.origlen, raw.buf, raw.caplen < raw.origlen || dp.headerTruncated);
       } else {
         issues[st] = (issues[st] ?? 0) + 1;
       }

@@ -8,6 +8,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machine, ROOT, table, type Row } from './lib.ts';
 import { streamingBench } from './streaming.ts';
+import { analysisBench } from './analysis.ts';
 
 const { values } = parseArgs({ options: {
   help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' }, write: { type: 'boolean' }, only: { type: 'string' },
@@ -19,12 +20,13 @@ Runs the benchmarks in bench/ and prints each figure beside its reference (iperf
 tcptrace…) measured in the same run, with the ratio ours/reference.
   --quick   smaller inputs (a smoke run)
   --write   record the results in docs/benchmarks.md and bench/results/latest.json
-  --only    run one group: streaming`);
+  --only    run one group: streaming | analysis`);
   process.exit(0);
 }
 
 const groups: Record<string, () => Promise<{ rows: Row[]; notes: string[] }>> = {
   streaming: () => streamingBench({ quick: values.quick ?? false }),
+  analysis: () => analysisBench({ quick: values.quick ?? false }),
 };
 const selected = values.only ? [values.only] : Object.keys(groups);
 const rows: Row[] = [];

@@ -14,19 +14,27 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AudioLabError } from '../../services/errors.ts';
 
-export interface RawPacket {
+/**
+ * One packet, valid only during the callback (the object and its buffer are reused). The bytes are
+ * buf[offset, offset + caplen); `data` makes a view of them on demand.
+ */
+export class RawPacket {
   /** 1-based frame number, as Wireshark counts. */
-  index: number;
+  index = 0;
   /** Timestamp: whole seconds and nanoseconds. */
-  sec: number;
-  nsec: number;
-  linktype: number;
-  caplen: number;
-  origlen: number;
-  /** The captured bytes (a view, valid only during the callback). */
-  data: Buffer;
+  sec = 0;
+  nsec = 0;
+  linktype = 0;
+  caplen = 0;
+  origlen = 0;
+  buf: Buffer = Buffer.alloc(0);
+  offset = 0;
   /** Byte offset of the record in the file. */
-  fileOffset: number;
+  fileOffset = 0;
+
+  get data(): Buffer {
+    return this.buf.subarray(this.offset, this.offset + this.caplen);
+  }
 }
 
 export interface ReadSummary {
@@ -132,7 +140,8 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
   const linktype = u32(20) & 0x0fffffff;
   const maxRecord = options.maxRecord ?? Math.max(262144, snaplen);
   const summary: ReadSummary = { format: ns ? 'pcap-ns' : 'pcap', byteOrder: le ? 'LE' : 'BE', packets: 0, fileBytes: w.size, linktypes: [linktype], partial: false, warnings: [] };
-  const pkt: RawPacket = { index: 0, sec: 0, nsec: 0, linktype, caplen: 0, origlen: 0, data: w.buf, fileOffset: 0 };
+  const pkt = new RawPacket();
+  pkt.linktype = linktype;
   let pos = 24;
   while (pos < w.size) {
     if (!w.ensure(pos, 16)) {
@@ -157,7 +166,8 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
     pkt.nsec = ns ? u32(b + 4) : u32(b + 4) * 1000;
     pkt.caplen = caplen;
     pkt.origlen = origlen;
-    pkt.data = w.buf.subarray(b + 16, b + 16 + caplen);
+    pkt.buf = w.buf;
+    pkt.offset = b + 16;
     pkt.fileOffset = pos;
     onPacket(pkt);
     pos += 16 + caplen;
@@ -172,7 +182,7 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
   const maxRecord = options.maxRecord ?? 16 * 1024 * 1024;
   let le = true;
   let ifaces: Iface[] = [];
-  const pkt: RawPacket = { index: 0, sec: 0, nsec: 0, linktype: 0, caplen: 0, origlen: 0, data: w.buf, fileOffset: 0 };
+  const pkt = new RawPacket();
   let pos = 0;
   let sawSection = false;
   const u32 = (o: number): number => (le ? w.buf.readUInt32LE(o) : w.buf.readUInt32BE(o));
@@ -255,7 +265,8 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
         pkt.linktype = iface.linktype;
         pkt.caplen = caplen;
         pkt.origlen = u32(o + 24);
-        pkt.data = w.buf.subarray(o + 28, o + 28 + caplen);
+        pkt.buf = w.buf;
+        pkt.offset = o + 28;
         pkt.fileOffset = pos;
         onPacket(pkt);
         break;
@@ -271,7 +282,8 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
         pkt.linktype = iface.linktype;
         pkt.caplen = caplen;
         pkt.origlen = origlen;
-        pkt.data = w.buf.subarray(o + 12, o + 12 + caplen);
+        pkt.buf = w.buf;
+        pkt.offset = o + 12;
         pkt.fileOffset = pos;
         onPacket(pkt);
         break;

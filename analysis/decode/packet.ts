@@ -73,49 +73,54 @@ export function newDecodedPacket(): DecodedPacket {
   };
 }
 
-/** Finds where the IP header starts; returns -1 (status set) if the frame is not IP. */
-function linkOffset(d: Buffer, linktype: number, out: DecodedPacket): number {
+/** Finds where the IP header starts (an absolute offset in `d`); -1 (status set) if the frame is not IP. */
+function linkOffset(d: Buffer, s: number, end: number, linktype: number, out: DecodedPacket): number {
+  const len = end - s;
   switch (linktype) {
     case LINKTYPE.ETHERNET: {
-      if (d.length < 14) return fail(out, 'truncated');
-      let off = 12;
-      let type = d.readUInt16BE(off);
+      if (len < 14) return fail(out, 'truncated');
+      let off = s + 12;
+      let type = u16(d, off);
       while (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
         off += 4;
-        if (d.length < off + 2) return fail(out, 'truncated');
-        type = d.readUInt16BE(off);
+        if (end < off + 2) return fail(out, 'truncated');
+        type = u16(d, off);
       }
       return type === 0x0800 || type === 0x86dd ? off + 2 : fail(out, 'not-ip');
     }
     case LINKTYPE.LINUX_SLL: {
-      if (d.length < 16) return fail(out, 'truncated');
-      const type = d.readUInt16BE(14);
-      return type === 0x0800 || type === 0x86dd ? 16 : fail(out, 'not-ip');
+      if (len < 16) return fail(out, 'truncated');
+      const type = u16(d, s + 14);
+      return type === 0x0800 || type === 0x86dd ? s + 16 : fail(out, 'not-ip');
     }
     case LINKTYPE.LINUX_SLL2: {
-      if (d.length < 20) return fail(out, 'truncated');
-      const type = d.readUInt16BE(0);
-      return type === 0x0800 || type === 0x86dd ? 20 : fail(out, 'not-ip');
+      if (len < 20) return fail(out, 'truncated');
+      const type = u16(d, s);
+      return type === 0x0800 || type === 0x86dd ? s + 20 : fail(out, 'not-ip');
     }
     case LINKTYPE.NULL:
     case LINKTYPE.LOOP: {
-      if (d.length < 4) return fail(out, 'truncated');
+      if (len < 4) return fail(out, 'truncated');
       // NULL: host byte order of the capturing machine; LOOP: network order. Accept either.
-      const le = d.readUInt32LE(0);
-      const be = d.readUInt32BE(0);
+      const le = d.readUInt32LE(s);
+      const be = u32(d, s);
       const fam = linktype === LINKTYPE.LOOP ? be : le < 256 ? le : be;
-      return fam === 2 || fam === 24 || fam === 28 || fam === 30 ? 4 : fail(out, 'not-ip');
+      return fam === 2 || fam === 24 || fam === 28 || fam === 30 ? s + 4 : fail(out, 'not-ip');
     }
     case LINKTYPE.RAW:
     case LINKTYPE.IPV4:
     case LINKTYPE.IPV6:
     case 12: // DLT_RAW on some BSDs
     case 14:
-      return 0;
+      return s;
     default:
       return fail(out, 'unsupported-link');
   }
 }
+
+// Byte reads without Buffer's bounds-checking wrappers (callers check lengths first).
+const u16 = (d: Buffer, i: number): number => (d[i]! << 8) | d[i + 1]!;
+const u32 = (d: Buffer, i: number): number => ((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!) >>> 0;
 
 function fail(out: DecodedPacket, status: DecodeStatus): -1 {
   out.status = status;
@@ -140,49 +145,52 @@ export function ipv6String(d: Buffer, o: number): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
-/** Decodes `d` (one captured frame) into `out`. Returns out.status. */
-export function decodePacket(d: Buffer, linktype: number, out: DecodedPacket): DecodeStatus {
+/**
+ * Decodes one captured frame, the bytes d[start, end), into `out`. Offsets in `out` are absolute
+ * positions in `d` (the reader's block buffer), so no view is allocated per packet.
+ */
+export function decodePacket(d: Buffer, linktype: number, out: DecodedPacket, start = 0, end = d.length): DecodeStatus {
   out.status = 'ok';
   out.ipFragment = false;
   out.hasOptions = false;
   out.headerTruncated = false;
-  const ip = linkOffset(d, linktype, out);
+  const ip = linkOffset(d, start, end, linktype, out);
   if (ip < 0) return out.status;
-  if (d.length < ip + 1) return (fail(out, 'truncated'), out.status);
+  if (end < ip + 1) return (fail(out, 'truncated'), out.status);
   const version = d[ip]! >> 4;
   let tcp: number;
   let ipEnd: number; // end of the IP payload by the IP length (may exceed the captured bytes)
   if (version === 4) {
-    if (d.length < ip + 20) return (fail(out, 'truncated'), out.status);
+    if (end < ip + 20) return (fail(out, 'truncated'), out.status);
     const ihl = (d[ip]! & 0x0f) * 4;
     if (ihl < 20) return (fail(out, 'malformed'), out.status);
-    const total = d.readUInt16BE(ip + 2);
-    const fragField = d.readUInt16BE(ip + 6);
+    const total = u16(d, ip + 2);
+    const fragField = u16(d, ip + 6);
     out.ipVersion = 4;
-    out.src4 = d.readUInt32BE(ip + 12);
-    out.dst4 = d.readUInt32BE(ip + 16);
+    out.src4 = u32(d, ip + 12);
+    out.dst4 = u32(d, ip + 16);
     if ((fragField & 0x1fff) !== 0) { out.ipFragment = true; return (fail(out, 'fragment'), out.status); }
     if (fragField & 0x2000) out.ipFragment = true;
     if (d[ip + 9] !== 6) return (fail(out, 'not-tcp'), out.status);
     tcp = ip + ihl;
-    ipEnd = total === 0 ? d.length : ip + total;
+    ipEnd = total === 0 ? end : ip + total;
     if (total !== 0 && total < ihl) return (fail(out, 'malformed'), out.status);
   } else if (version === 6) {
-    if (d.length < ip + 40) return (fail(out, 'truncated'), out.status);
-    const plen = d.readUInt16BE(ip + 4);
+    if (end < ip + 40) return (fail(out, 'truncated'), out.status);
+    const plen = u16(d, ip + 4);
     let next = d[ip + 6]!;
     out.ipVersion = 6;
     out.src6 = ipv6String(d, ip + 8);
     out.dst6 = ipv6String(d, ip + 24);
     let p = ip + 40;
-    ipEnd = plen === 0 ? d.length : p + plen;
+    ipEnd = plen === 0 ? end : p + plen;
     // extension headers
     for (;;) {
       if (next === 6) break;
       if (next === 0 || next === 43 || next === 60 || next === 51 || next === 44) {
-        if (d.length < p + 8) return (fail(out, 'truncated'), out.status);
+        if (end < p + 8) return (fail(out, 'truncated'), out.status);
         if (next === 44) {
-          const fragOff = d.readUInt16BE(p + 2) >> 3;
+          const fragOff = u16(d, p + 2) >> 3;
           out.ipFragment = true;
           if (fragOff !== 0) return (fail(out, 'fragment'), out.status);
           next = d[p]!;
@@ -200,46 +208,46 @@ export function decodePacket(d: Buffer, linktype: number, out: DecodedPacket): D
   } else {
     return (fail(out, 'not-ip'), out.status);
   }
-  if (d.length < tcp + 20) return (fail(out, 'truncated'), out.status);
-  out.sport = d.readUInt16BE(tcp);
-  out.dport = d.readUInt16BE(tcp + 2);
-  out.seq = d.readUInt32BE(tcp + 4);
-  out.ack = d.readUInt32BE(tcp + 8);
+  if (end < tcp + 20) return (fail(out, 'truncated'), out.status);
+  out.sport = u16(d, tcp);
+  out.dport = u16(d, tcp + 2);
+  out.seq = u32(d, tcp + 4);
+  out.ack = u32(d, tcp + 8);
   const hl = (d[tcp + 12]! >> 4) * 4;
   out.flags = d[tcp + 13]!;
-  out.window = d.readUInt16BE(tcp + 14);
+  out.window = u16(d, tcp + 14);
   if (hl < 20) return (fail(out, 'malformed'), out.status);
   out.tcpHeaderLen = hl;
   out.seglen = Math.max(0, ipEnd - tcp - hl);
   out.payloadOffset = tcp + hl;
-  out.payloadCaptured = Math.max(0, Math.min(d.length, ipEnd) - (tcp + hl));
+  out.payloadCaptured = Math.max(0, Math.min(end, ipEnd) - (tcp + hl));
   const o = out.opts;
   o.mss = -1; o.wscale = -1; o.sackPerm = false; o.sackBlocks = 0; o.sackRight = -1; o.tsVal = -1; o.tsEcr = -1;
   if (hl > 20) {
     out.hasOptions = true;
-    const end = Math.min(tcp + hl, d.length);
+    const optEnd = Math.min(tcp + hl, end);
     let p = tcp + 20;
-    while (p < end) {
+    while (p < optEnd) {
       const kind = d[p]!;
       if (kind === 0) break;
       if (kind === 1) { p++; continue; }
-      if (p + 1 >= end) break;
+      if (p + 1 >= optEnd) break;
       const len = d[p + 1]!;
-      if (len < 2 || p + len > end) break;
-      if (kind === 2 && len === 4) o.mss = d.readUInt16BE(p + 2);
+      if (len < 2 || p + len > optEnd) break;
+      if (kind === 2 && len === 4) o.mss = u16(d, p + 2);
       else if (kind === 3 && len === 3) o.wscale = d[p + 2]!;
       else if (kind === 4) o.sackPerm = true;
       else if (kind === 5) {
         o.sackBlocks = Math.floor((len - 2) / 8);
         for (let k = 0; k < o.sackBlocks; k++) {
-          const re = d.readUInt32BE(p + 2 + k * 8 + 4);
+          const re = u32(d, p + 2 + k * 8 + 4);
           if (o.sackRight < 0 || ((re - o.sackRight) | 0) > 0) o.sackRight = re;
         }
       }
-      else if (kind === 8 && len === 10) { o.tsVal = d.readUInt32BE(p + 2); o.tsEcr = d.readUInt32BE(p + 6); }
+      else if (kind === 8 && len === 10) { o.tsVal = u32(d, p + 2); o.tsEcr = u32(d, p + 6); }
       p += len;
     }
-    if (tcp + hl > d.length) out.headerTruncated = true;
+    if (tcp + hl > end) out.headerTruncated = true;
   }
   return out.status;
 }

@@ -1,6 +1,6 @@
 /** One TCP connection: both directions' analysis state, statistics, handshake and teardown. */
 import { FlowState, FLAG_BITS, FLAG_NAMES, type FlagName } from './rules.ts';
-import { Series, Throughput, ValueCounts } from './stats.ts';
+import { Running, Series, Throughput, ValueCounts } from './stats.ts';
 
 export interface Endpoint { ip: string; port: number }
 
@@ -13,7 +13,7 @@ export class Direction {
   payloadBytes = 0;
   truncated = 0;
   readonly sizes = new ValueCounts();
-  readonly windows = new ValueCounts();
+  readonly windows = new Running();
   readonly rtt = new Series(500);
   readonly throughput = new Throughput();
   aboveMss = 0;
@@ -27,6 +27,7 @@ export class Direction {
   sawData = false;
 
   countFlags(bits: number, frame: number): void {
+    if (bits === 0) return;
     for (const name of FLAG_NAMES) {
       if (bits & FLAG_BITS[name]) {
         this.flagCounts[name]++;
@@ -59,7 +60,8 @@ export class Connection {
   firstFrame: number;
   lastFrame: number;
   history = '';
-  private readonly historySeen = new Set<string>();
+  private seenByClient = 0;
+  private seenByServer = 0;
   sawFin = false;
   sawRst = false;
 
@@ -81,10 +83,16 @@ export class Connection {
   /** Zeek-style history: uppercase for the client (originator), lowercase for the server. */
   mark(letter: string, fromA: boolean): void {
     const fromClient = fromA === this.clientIsA;
-    const l = fromClient ? letter.toUpperCase() : letter.toLowerCase();
-    if (this.historySeen.has(l)) return;
-    this.historySeen.add(l);
-    this.history += l;
+    const bit = 1 << (letter.charCodeAt(0) - 97);
+    if (fromClient) {
+      if (this.seenByClient & bit) return;
+      this.seenByClient |= bit;
+      this.history += letter.toUpperCase();
+    } else {
+      if (this.seenByServer & bit) return;
+      this.seenByServer |= bit;
+      this.history += letter;
+    }
   }
 
   /** Zeek's conn_state. */

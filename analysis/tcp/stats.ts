@@ -8,15 +8,33 @@ export class ValueCounts {
   min = Infinity;
   max = -Infinity;
 
+  // Consecutive equal values (the common case: full-sized segments) are counted in a run and
+  // folded into the map only when the value changes: one comparison per value on the hot path.
+  private runValue = NaN;
+  private runCount = 0;
+
   add(v: number): void {
-    this.counts.set(v, (this.counts.get(v) ?? 0) + 1);
     this.n++;
     this.sum += v;
+    if (v === this.runValue) {
+      this.runCount++;
+      return;
+    }
+    this.flush();
+    this.runValue = v;
+    this.runCount = 1;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
   }
 
+  private flush(): void {
+    if (this.runCount > 0) this.counts.set(this.runValue, (this.counts.get(this.runValue) ?? 0) + this.runCount);
+    this.runCount = 0;
+    this.runValue = NaN;
+  }
+
   percentile(p: number): number {
+    this.flush();
     if (this.n === 0) return 0;
     const rank = Math.max(1, Math.ceil((p / 100) * this.n));
     let seen = 0;
@@ -29,6 +47,7 @@ export class ValueCounts {
 
   /** Histogram with `bins` equal-width bins over [0, max]. */
   histogram(bins = 20): Array<{ from: number; to: number; count: number }> {
+    this.flush();
     if (this.n === 0) return [];
     const width = Math.max(1, Math.ceil((this.max + 1) / bins));
     const out = Array.from({ length: Math.ceil((this.max + 1) / width) }, (_, i) => ({ from: i * width, to: (i + 1) * width - 1, count: 0 }));
@@ -38,7 +57,28 @@ export class ValueCounts {
 
   /** The most frequent values, for a readable summary of segment sizes. */
   top(k = 5): Array<{ value: number; count: number }> {
+    this.flush();
     return [...this.counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([value, count]) => ({ value, count }));
+  }
+}
+
+const LOG_MIN = -3;
+const PER_DECADE = 20;
+const LOG_BUCKETS = 9 * PER_DECADE;
+const bucketOf = (v: number): number => (v <= 0 ? 0 : Math.max(0, Math.min(LOG_BUCKETS, Math.floor((Math.log10(v) - LOG_MIN) * PER_DECADE))));
+const valueOf = (i: number): number => 10 ** (LOG_MIN + (i + 0.5) / PER_DECADE);
+
+/** Running min, max and sum. */
+export class Running {
+  n = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  add(v: number): void {
+    this.n++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
   }
 }
 
@@ -52,7 +92,8 @@ export class Series {
   private stride = 1;
   private seen = 0;
   samples: Array<[number, number]> = [];
-  private readonly all = new ValueCounts();
+  /** Log-scale histogram for percentiles: 20 buckets per decade from 1e-3 to 1e6 (5 % resolution). */
+  private readonly hist = new Uint32Array(LOG_BUCKETS + 1);
 
   constructor(cap = 1000) {
     this.cap = cap;
@@ -63,7 +104,7 @@ export class Series {
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    this.all.add(Math.round(v * 1e6) / 1e6);
+    this.hist[bucketOf(v)]!++;
     if (this.seen++ % this.stride === 0) {
       this.samples.push([t, v]);
       if (this.samples.length >= this.cap) {
@@ -74,11 +115,19 @@ export class Series {
   }
 
   median(): number {
-    return this.all.percentile(50);
+    return this.percentile(50);
   }
 
+  /** Approximate (bucket midpoint, within 5 %), clamped to the exact min and max. */
   percentile(p: number): number {
-    return this.all.percentile(p);
+    if (this.n === 0) return 0;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.n));
+    let seen = 0;
+    for (let i = 0; i < this.hist.length; i++) {
+      seen += this.hist[i]!;
+      if (seen >= rank) return Math.min(this.max, Math.max(this.min, valueOf(i)));
+    }
+    return this.max;
   }
 }
 

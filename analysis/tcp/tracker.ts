@@ -4,7 +4,7 @@
  * sequence-analysis rules, and updates statistics. Memory grows with the number of connections,
  * not with the number of packets.
  */
-import { analyzeSegment, type AnalysisOut, type FlowState } from './rules.ts';
+import { analyzeSegment, type AnalysisOut, type FlowState, type SegmentIn } from './rules.ts';
 import { Connection, type Direction } from './connection.ts';
 import { ipv4String, TH_ACK, TH_FIN, TH_RST, TH_SYN, type DecodedPacket } from '../decode/packet.ts';
 
@@ -20,25 +20,41 @@ export interface PacketRecord {
   flags: number;
 }
 
+/**
+ * Connection lookup without building strings on the hot path: IPv4 endpoints are 48-bit numbers
+ * (address × 65536 + port) in two levels of maps; IPv6 endpoints are strings.
+ */
+class EndpointTable {
+  private readonly m = new Map<number | string, Map<number | string, Connection>>();
+  get(a: number | string, b: number | string): Connection | undefined {
+    return this.m.get(a)?.get(b);
+  }
+  set(a: number | string, b: number | string, c: Connection): void {
+    let inner = this.m.get(a);
+    if (!inner) this.m.set(a, (inner = new Map()));
+    inner.set(b, c);
+  }
+  delete(a: number | string, b: number | string): void {
+    this.m.get(a)?.delete(b);
+  }
+}
+
 export class TcpTracker {
   readonly connections: Connection[] = [];
-  private readonly byKey = new Map<string, Connection>();
+  private readonly table = new EndpointTable();
   private readonly out: AnalysisOut = { flags: 0, ackRtt: -1 };
+  private readonly seg: SegmentIn = { frame: 0, time: 0, seq: 0, ack: 0, seglen: 0, flags: 0, window: 0, sackRight: -1 };
   onPayload: PayloadSink | undefined;
   /** Called after each TCP packet with its analysis flags (for per-frame comparisons in tests). */
   onAnalyzed: ((rec: PacketRecord) => void) | undefined;
 
   handle(p: DecodedPacket, frame: number, time: number, frameLen: number, data: Buffer, truncated: boolean): void {
-    const src = p.ipVersion === 4 ? p.src4 : p.src6;
-    const dst = p.ipVersion === 4 ? p.dst4 : p.dst6;
-    const fwdKey = `${src}|${p.sport}|${dst}|${p.dport}`;
-    const revKey = `${dst}|${p.dport}|${src}|${p.sport}`;
-    let conn = this.byKey.get(fwdKey);
+    const src: number | string = p.ipVersion === 4 ? p.src4 * 65536 + p.sport : `${p.src6}|${p.sport}`;
+    const dst: number | string = p.ipVersion === 4 ? p.dst4 * 65536 + p.dport : `${p.dst6}|${p.dport}`;
+    let conn = this.table.get(src, dst);
     let fromA = true;
-    if (conn) {
-      fromA = true;
-    } else {
-      conn = this.byKey.get(revKey);
+    if (!conn) {
+      conn = this.table.get(dst, src);
       fromA = false;
     }
     const synOnly = (p.flags & (TH_SYN | TH_ACK)) === TH_SYN;
@@ -53,8 +69,8 @@ export class TcpTracker {
       const b = { ip: p.ipVersion === 4 ? ipv4String(p.dst4) : p.dst6, port: p.dport };
       conn = new Connection(this.connections.length, a, b, time, frame);
       this.connections.push(conn);
-      this.byKey.set(fwdKey, conn);
-      this.byKey.delete(revKey);
+      this.table.set(src, dst, conn);
+      this.table.delete(dst, src);
       fromA = true;
       if (!(p.flags & TH_SYN)) {
         // Seen mid-way: guess the client is the side with the higher (ephemeral) port.
@@ -99,7 +115,10 @@ export class TcpTracker {
       dir.flow.isFirstAck = true;
     }
 
-    analyzeSegment({ frame, time, seq: p.seq, ack: p.ack, seglen: p.seglen, flags, window: p.window, sackRight: p.opts.sackRight }, dir.flow, other.flow, conn, this.out);
+    const seg = this.seg;
+    seg.frame = frame; seg.time = time; seg.seq = p.seq; seg.ack = p.ack; seg.seglen = p.seglen;
+    seg.flags = flags; seg.window = p.window; seg.sackRight = p.opts.sackRight;
+    analyzeSegment(seg, dir.flow, other.flow, conn, this.out);
     const bits = this.out.flags;
     dir.countFlags(bits, frame);
 
@@ -120,12 +139,8 @@ export class TcpTracker {
     } else if ((flags & (TH_SYN | TH_FIN | TH_RST)) === 0 && flags & TH_ACK) {
       conn.mark('a', fromA);
     }
-    if (!(flags & TH_SYN)) {
-      const shift = dir.flow.winScale >= 0 ? dir.flow.winScale : 0;
-      dir.windows.add(p.window * 2 ** shift);
-    } else {
-      dir.windows.add(p.window);
-    }
+    const ws = dir.flow.winScale;
+    dir.windows.add(flags & TH_SYN || ws <= 0 ? p.window : p.window * (1 << ws));
     if (this.out.ackRtt >= 0) other.rtt.add(time - conn.start, this.out.ackRtt * 1000);
     if (flags & TH_FIN) {
       conn.sawFin = true;

@@ -2,16 +2,22 @@
 import { AudioLabError, toAudioLabError } from '../errors.ts';
 import { EXIT, helpText, parseCommandArgs, type Command } from './command.ts';
 import { printError } from './ui.ts';
-import { serverCommand } from './commands/server.ts';
-import { listCommand, listenCommand, playCommand, playOnCommand, sendToCommand, uploadCommand } from './commands/client.ts';
-import { menuCommand } from './commands/menu.ts';
-import { scenarioCommand } from './commands/scenario.ts';
-import { musicCommand } from './commands/music.ts';
-import { analyzeCommand } from './commands/analyze.ts';
 
-export const COMMANDS: Command[] = [
-  serverCommand, menuCommand, listCommand, playCommand, uploadCommand, listenCommand, playOnCommand, sendToCommand,
-  scenarioCommand, analyzeCommand, musicCommand,
+/** Commands load on demand, so `audiolab analyze` does not pay for the audio stack's modules. */
+interface Entry { name: string; summary: string; load: () => Promise<Command> }
+
+export const COMMANDS: Entry[] = [
+  { name: 'server', summary: 'Run the audio server: catalog of a music folder, streams, uploads, play-on and relays.', load: async () => (await import('./commands/server.ts')).serverCommand },
+  { name: 'menu', summary: 'The interactive client: a numbered menu of every action (the default when run in a terminal).', load: async () => (await import('./commands/menu.ts')).menuCommand },
+  { name: 'list', summary: 'List the songs on the server.', load: async () => (await import('./commands/client.ts')).listCommand },
+  { name: 'play', summary: 'Play a song while it downloads; it is cached, so a replay needs no network transfer.', load: async () => (await import('./commands/client.ts')).playCommand },
+  { name: 'upload', summary: 'Upload a WAV file into the server\'s library.', load: async () => (await import('./commands/client.ts')).uploadCommand },
+  { name: 'listen', summary: 'Wait as a receiver: accept songs other clients play on you or send you, and play them.', load: async () => (await import('./commands/client.ts')).listenCommand },
+  { name: 'play-on', summary: 'Make the server play one of its songs on another (listening) client.', load: async () => (await import('./commands/client.ts')).playOnCommand },
+  { name: 'send-to', summary: 'Send your own WAV file to another client through the server (a relay: the server stores nothing).', load: async () => (await import('./commands/client.ts')).sendToCommand },
+  { name: 'scenario', summary: 'Run a scenario file (connect, list, play, upload, listen, play-on, send-to, wait, quit) without a terminal.', load: async () => (await import('./commands/scenario.ts')).scenarioCommand },
+  { name: 'analyze', summary: 'Analyse a pcap/pcapng capture: every TCP connection, handshake, segment sizes, RTT, Wireshark\'s analysis flags.', load: async () => (await import('./commands/analyze.ts')).analyzeCommand },
+  { name: 'gen-music', summary: 'Write the project\'s own songs (deterministic WAV files in several formats) into a folder.', load: async () => (await import('./commands/music.ts')).musicCommand },
 ];
 
 export function mainHelp(): string {
@@ -31,7 +37,7 @@ export function mainHelp(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    if (process.stdin.isTTY) return run(menuCommand, []);
+    if (process.stdin.isTTY) return run(await COMMANDS[1]!.load(), []);
     process.stdout.write(mainHelp() + '\n');
     return EXIT.USAGE;
   }
@@ -43,12 +49,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write('tcp-audio-lab 0.1.0\n');
     return EXIT.OK;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`audiolab: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}\n`);
     return EXIT.USAGE;
   }
-  return run(cmd, rest);
+  return run(await entry.load(), rest);
 }
 
 async function run(cmd: Command, argv: string[]): Promise<number> {

@@ -1,0 +1,49 @@
+/**
+ * Analysis speed: `audiolab analyze` on a capture of at least 1 million packets, beside
+ * `tshark -q -z conv,tcp -z expert` and `tcptrace -l` on the same file, in the same run.
+ * Wall time and peak memory (GNU time's maximum resident set size).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { log, ROOT, type Row } from './lib.ts';
+import { writeSyntheticCapture } from './synth-capture.ts';
+
+interface Timed { seconds: number; maxRssMiB: number }
+
+/** Runs a command under GNU time (output discarded); wall seconds and peak RSS. */
+function timeCommand(cmd: string, args: string[]): Timed {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  if (!m || r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${(r.stderr ?? '').slice(-500)}`);
+  return { seconds: Number(m[1]), maxRssMiB: Number(m[2]) / 1024 };
+}
+
+export async function analysisBench(options: { quick?: boolean } = {}): Promise<{ rows: Row[]; notes: string[] }> {
+  const target = options.quick ? 200_000 : 1_000_000;
+  const dir = join(ROOT, 'bench', '.data');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `synthetic-${target}.pcap`);
+  if (!existsSync(file)) {
+    log(`writing ${target} packets to ${file}`);
+    writeSyntheticCapture(file, target);
+  }
+  const size = statSync(file).size;
+  const packets = Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' }))?.[1] ?? 0);
+  log('audiolab analyze…');
+  const ours = timeCommand(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'analyze', file, '--json', '/dev/null']);
+  log('tshark -q -z conv,tcp -z expert…');
+  const tshark = timeCommand('tshark', ['-n', '-r', file, '-q', '-z', 'conv,tcp', '-z', 'expert']);
+  log('tcptrace -l…');
+  const tcptrace = timeCommand('tcptrace', ['-l', file]);
+  const label = `analyse ${(packets / 1e6).toFixed(2)}M packets (${(size / 2 ** 30).toFixed(2)} GiB pcap)`;
+  return {
+    rows: [
+      { bench: label, metric: 'wall time', ours: ours.seconds, reference: tshark.seconds, refName: 'tshark -q -z conv,tcp -z expert', unit: 's' },
+      { bench: label, metric: 'wall time', ours: ours.seconds, reference: tcptrace.seconds, refName: 'tcptrace -l', unit: 's' },
+      { bench: label, metric: 'peak memory', ours: ours.maxRssMiB, reference: tshark.maxRssMiB, refName: 'tshark', unit: 'MiB' },
+      { bench: label, metric: 'peak memory', ours: ours.maxRssMiB, reference: tcptrace.maxRssMiB, refName: 'tcptrace', unit: 'MiB' },
+    ],
+    notes: [`Analysis speed: tshark / ours = ${(tshark.seconds / ours.seconds).toFixed(1)}× (goal ≥ 20×); ours / tcptrace = ${(ours.seconds / tcptrace.seconds).toFixed(2)} (goal ≤ 2, aim < 1).`],
+  };
+}
