@@ -2,7 +2,7 @@
  * A thin I/O layer over one TCP socket: frames in (through the FrameDecoder) and messages out.
  * Frame building is pure (protocol/codec.ts); this layer only corks, writes and reports.
  */
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { AudioLabError, type ErrorCode } from '../errors.ts';
 import { decodeFrame, encodeDataHeader, encodeMessage, FrameDecoder, type Message } from '../protocol/index.ts';
@@ -101,7 +101,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Resolves when the socket's write buffer has drained, or it closed. */
   async drain(): Promise<void> {
     if (this.isClosed || !this.socket.writableNeedDrain) return;
-    await Promise.race([once(this.socket, 'drain'), once(this.socket, 'close')]);
+    // Listeners are removed on whichever event comes first, so waiting often does not pile them up.
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   pause(): void {

@@ -34,6 +34,7 @@ beforeAll(async () => {
   await capture('rate-limited', { rateKbit: 20000, delayMs: 20 }, 1_500_000);
   await capture('lossy-rate-limited', { lossEveryNth: 30, rateKbit: 30000 }, 1_500_000);
   await capture('ipv6', { ipv6: true, lossEveryNth: 40 }, 1_500_000);
+  await capture('offloads-on', { offloads: true }, 2_000_000);
   // tcpdump -i any (Linux cooked v2) with two connections, one after the other
   {
     const pair = makePair({ lossEveryNth: 50 });
@@ -116,6 +117,14 @@ describe('agreement with tshark', () => {
     const any = analyze(files.any!);
     expect(any.capture.linktypes).toEqual([276]);
     expect(any.connections).toHaveLength(2);
+  });
+
+  it('flags segments above the MSS as capture offload artefacts when TSO/GSO are left on', () => {
+    const on = analyze(files['offloads-on']!).connections[0]!;
+    expect(on.clientToServer.segmentSize.max).toBeGreaterThan(on.handshake.negotiated.mss!);
+    expect(on.clientToServer.aboveMss).toBeGreaterThan(0);
+    const off = analyze(files.clean!).connections[0]!;
+    expect(off.clientToServer.aboveMss).toBe(0);
   });
 
   it('follows IPv6, a connection seen mid-way (roles guessed from ports) and a reused port pair', () => {

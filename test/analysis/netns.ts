@@ -24,7 +24,7 @@ export interface NetPair {
 
 let counter = 0;
 
-export function makePair(options: { lossEveryNth?: number; rateKbit?: number; delayMs?: number; ipv6?: boolean } = {}): NetPair {
+export function makePair(options: { lossEveryNth?: number; rateKbit?: number; delayMs?: number; ipv6?: boolean; offloads?: boolean } = {}): NetPair {
   const id = `${process.pid % 10000}-${counter++}`;
   const a = `al-a-${id}`;
   const b = `al-b-${id}`;
@@ -49,7 +49,7 @@ export function makePair(options: { lossEveryNth?: number; rateKbit?: number; de
   for (const [ns, iff] of [[a, ifA], [b, ifB]] as const) {
     inNs(ns, 'ip', ['link', 'set', 'lo', 'up']);
     inNs(ns, 'ip', ['link', 'set', iff, 'up']);
-    inNs(ns, 'ethtool', ['-K', iff, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+    if (!options.offloads) inNs(ns, 'ethtool', ['-K', iff, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
   }
   if (options.lossEveryNth) {
     // drop in the receiver's INPUT chain: a drop in the sender's OUTPUT would be re-sent at once

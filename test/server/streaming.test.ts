@@ -265,3 +265,17 @@ describe('upload integrity', () => {
     expect(await waitFor(async () => (await readdir(join(lab.musicDir, '.incoming'))).length === 0)).toBe(true);
   });
 });
+
+describe('listener hygiene', () => {
+  it('waiting for drain many times does not pile up socket listeners', async () => {
+    lab = await startServer();
+    const a = await lab.client('a');
+    const s = await a.play('ode-to-joy.wav');
+    await collect(s);
+    const big = await writeTemp('big.wav', bigWav(8_000_000, 21));
+    await a.upload(big, 'big.wav');
+    const sock = a.connection.socket;
+    expect(sock.listenerCount('close')).toBeLessThan(5);
+    expect(sock.listenerCount('drain')).toBe(0);
+  });
+});
