@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   AUDIOLAB_ERR_CAPTURE_TRUNCATED: 'Capture file is truncated',
   AUDIOLAB_ERR_CAPTURE_CORRUPT: 'Capture file is corrupt',
   AUDIOLAB_ERR_LINKTYPE: 'Unsupported link type',
+  AUDIOLAB_ERR_CAPTURE_UNAVAILABLE: 'Live capture is not possible here',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
