@@ -17,6 +17,7 @@ export const COMMANDS: Entry[] = [
   { name: 'send-to', summary: 'Send your own WAV file to another client through the server (a relay: the server stores nothing).', load: async () => (await import('./commands/client.ts')).sendToCommand },
   { name: 'scenario', summary: 'Run a scenario file (connect, list, play, upload, listen, play-on, send-to, wait, quit) without a terminal.', load: async () => (await import('./commands/scenario.ts')).scenarioCommand },
   { name: 'analyze', summary: 'Analyse a pcap/pcapng capture: every TCP connection, handshake, segment sizes, RTT, Wireshark\'s analysis flags.', load: async () => (await import('./commands/analyze.ts')).analyzeCommand },
+  { name: 'lab', summary: 'Run the lab: server, two clients and a capture; leaves runs/<run-id>/ (capture, manifest, recordings, analysis).', load: async () => (await import('./commands/lab.ts')).labCommand },
   { name: 'capture', summary: 'Capture packets live (libpcap through the cap module) into a pcap file, with live packet counts.', load: async () => (await import('./commands/capture.ts')).captureCommand },
   { name: 'gen-music', summary: 'Write the project\'s own songs (deterministic WAV files in several formats) into a folder.', load: async () => (await import('./commands/music.ts')).musicCommand },
 ];

@@ -12,6 +12,7 @@ export const scenarioCommand: Command = {
   options: {
     server: { type: 'string', short: 's', help: 'Server address (overrides the file)', placeholder: 'HOST:PORT' },
     name: { type: 'string', short: 'n', help: 'Client name (overrides the file)', placeholder: 'NAME' },
+    bind: { type: 'string', help: 'Local address to connect from (overrides the file)', placeholder: 'IP' },
     report: { type: 'string', help: 'Write every step\'s result as JSON to FILE', placeholder: 'FILE' },
   },
   examples: ['audiolab scenario scenarios/client-a.json --server 127.0.0.1:5050'],
@@ -19,6 +20,8 @@ export const scenarioCommand: Command = {
     const sc = await loadScenario(ctx.positionals[0]!);
     const server = str(ctx, 'server');
     const name = str(ctx, 'name');
+    const bind = str(ctx, 'bind');
+    if (bind) sc.bind = bind;
     const { ok, results } = await runScenario(sc, {
       ...(server ? { server } : {}), ...(name ? { name } : {}),
       onStep: (r) => process.stdout.write(`[${r.ok ? ' ok ' : 'FAIL'}] ${String(r.index + 1).padStart(2)} ${r.step.do.padEnd(8)} ${fmtMs(r.ms).padStart(8)}  ${r.detail}${r.error ? ` (${r.error.code})` : ''}\n`),

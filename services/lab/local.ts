@@ -1,0 +1,118 @@
+/**
+ * The lab without Docker: the server and both clients run as local processes on loopback addresses
+ * (server 127.0.0.10, client-a .11, client-b .12), the traffic is captured live with `cap`, and the
+ * run is analysed. Same `runs/<run-id>/` layout as the Docker lab.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { cp, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { release, hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { LiveCapture } from '../../capture/live.ts';
+import { analyze } from '../../analysis/analyze.ts';
+import { AudioLabError } from '../errors.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const BIN = join(ROOT, 'bin/audiolab.ts');
+
+export const LOCAL_HOSTS = { server: '127.0.0.10', 'client-a': '127.0.0.11', 'client-b': '127.0.0.12' } as const;
+
+export interface LocalLabOptions {
+  runsDir: string;
+  port?: number;
+  musicDir?: string;
+  onStep?: (message: string) => void;
+}
+
+export interface LocalLabResult {
+  ok: boolean;
+  runDir: string;
+  capture: string;
+  failures: string[];
+}
+
+function spawnAudiolab(args: string[], env: NodeJS.ProcessEnv, log: string): ChildProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+  child.stderr!.on('data', (c: Buffer) => chunks.push(c));
+  child.on('exit', () => { void writeFile(log, Buffer.concat(chunks)); });
+  return child;
+}
+
+async function waitForPort(host: string, port: number, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect({ host, port }, () => { s.destroy(); r(true); });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `server did not open ${host}:${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const exitCode = async (c: ChildProcess): Promise<number> => (c.exitCode ?? (await once(c, 'exit'))[0]) as number;
+
+export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
+  const say = o.onStep ?? (() => {});
+  const port = o.port ?? 5050;
+  const runId = new Date().toISOString().replace(/[:.]/g, '-');
+  const runDir = join(o.runsDir, runId);
+  const recordings = join(runDir, 'recordings');
+  const serverMusic = join(runDir, 'server-music');
+  const logs = join(runDir, 'logs');
+  await mkdir(recordings, { recursive: true });
+  await mkdir(logs, { recursive: true });
+  await cp(o.musicDir ?? join(ROOT, 'music'), serverMusic, { recursive: true, filter: (s) => !s.endsWith('.ts') });
+  const started = new Date();
+  const capturePath = join(runDir, 'capture.pcap');
+  const cap = new LiveCapture('lo', `tcp port ${port} and host ${LOCAL_HOSTS.server}`, capturePath);
+  const failures: string[] = [];
+  const server = spawnAudiolab(['server', '--host', LOCAL_HOSTS.server, '--port', String(port), '--music', serverMusic], {}, join(logs, 'server.log'));
+  try {
+    await waitForPort(LOCAL_HOSTS.server, port);
+    say(`server up on ${LOCAL_HOSTS.server}:${port}`);
+    // capture from before the first client's SYN (the readiness probes above stay out of it)
+    await cap.start();
+    say(`capturing loopback into ${capturePath}`);
+    const env = (name: string): NodeJS.ProcessEnv => ({
+      AUDIOLAB_SERVER: `${LOCAL_HOSTS.server}:${port}`, AUDIOLAB_RECORDINGS: recordings, AUDIOLAB_CACHE: join(runDir, 'cache', name),
+    });
+    const scen = (name: 'client-a' | 'client-b'): ChildProcess => spawnAudiolab(
+      ['scenario', join(ROOT, 'scenarios', `${name}.json`), '--bind', LOCAL_HOSTS[name], '--report', join(runDir, `${name}.json`)], env(name), join(logs, `${name}.log`));
+    const b = scen('client-b');
+    say('client-b listening');
+    const a = scen('client-a');
+    say('client-a running its scenario (list, play, replay from cache, upload, play-on, send-to)');
+    const [ca, cb] = await Promise.all([exitCode(a), exitCode(b)]);
+    if (ca !== 0) failures.push(`client-a scenario failed (exit ${ca}); see ${join(logs, 'client-a.log')}`);
+    if (cb !== 0) failures.push(`client-b scenario failed (exit ${cb}); see ${join(logs, 'client-b.log')}`);
+  } finally {
+    server.kill('SIGTERM');
+    await exitCode(server);
+    await cap.stop();
+  }
+  say('analysing the capture');
+  const analysis = analyze(capturePath);
+  await writeFile(join(runDir, 'analysis.json'), JSON.stringify(analysis, null, 1));
+  await rm(join(runDir, 'cache'), { recursive: true, force: true });
+  const manifest = {
+    runId, runtime: 'local', started: started.toISOString(), ended: new Date().toISOString(),
+    hosts: Object.entries(LOCAL_HOSTS).map(([role, ip]) => ({ role, ip, mac: null })),
+    capture: { file: 'capture.pcap', tool: 'cap (libpcap)', interface: 'lo', filter: `tcp port ${port} and host ${LOCAL_HOSTS.server}`, timestamps: 'arrival in Node (cap does not pass libpcap timestamps)', packets: cap.stats.packets },
+    machine: { hostname: hostname(), kernel: release(), node: process.version },
+    impairments: { profile: 'clean', applied: [], unavailable: [] },
+    scenario: ['scenarios/client-b.json', 'scenarios/client-a.json'],
+    recordings: (await readdir(recordings, { recursive: true })).map(String),
+    ok: failures.length === 0, failures,
+  };
+  await writeFile(join(runDir, 'lab.json'), JSON.stringify(manifest, null, 2));
+  const latest = join(o.runsDir, 'latest');
+  await rm(latest, { force: true, recursive: true });
+  await symlink(runId, latest);
+  return { ok: failures.length === 0, runDir, capture: capturePath, failures };
+}
