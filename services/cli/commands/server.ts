@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { AudioLabServer } from '../../server/server.ts';
 import { createLogger, type LogLevel } from '../../common/log.ts';
 import { DEFAULT_PORT } from '../../protocol/index.ts';
@@ -15,6 +16,7 @@ export const serverCommand: Command = {
     'idle-timeout': { type: 'string', help: 'Close connections idle this many seconds', placeholder: 'S', default: '120' },
     'max-upload': { type: 'string', help: 'Upload size limit in MiB', placeholder: 'MIB', default: '64' },
     'log-level': { type: 'string', help: 'debug | info | warn | error | silent', placeholder: 'LEVEL', default: 'info' },
+    'stop-file': { type: 'string', help: 'Stop gracefully once this file exists (the lab stops the server when the capture is done)', placeholder: 'FILE' },
   },
   examples: ['audiolab server --port 5050 --music music/'],
   async run(ctx) {
@@ -36,6 +38,15 @@ export const serverCommand: Command = {
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
+      const stopFile = str(ctx, 'stop-file');
+      if (stopFile) {
+        const timer = setInterval(() => {
+          if (existsSync(stopFile)) {
+            clearInterval(timer);
+            stop();
+          }
+        }, 250);
+      }
     });
     return 0;
   },
