@@ -2,7 +2,7 @@
 # The test command: set up the machine (scripts/setup.sh), then typecheck, lint and run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-AUDIOLAB_SETUP_DOCKER="${AUDIOLAB_SETUP_DOCKER:-0}" bash scripts/setup.sh
+AUDIOLAB_SETUP_DOCKER="${AUDIOLAB_SETUP_DOCKER:-1}" bash scripts/setup.sh
 # shellcheck disable=SC1091
 . .cache/env.sh
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json

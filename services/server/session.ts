@@ -226,6 +226,7 @@ export class Session {
           up.waitingDrain = true;
           this.pause();
           void up.writer.drained().finally(() => {
+            if (!up.waitingDrain) return; // already released (upload ended or failed)
             up.waitingDrain = false;
             this.resume();
           });
@@ -258,6 +259,11 @@ export class Session {
     const up = this.uploads.get(msg.streamId);
     if (up) {
       this.uploads.delete(msg.streamId);
+      // The last chunks may have paused this socket for the disk: the upload is complete, read on.
+      if (up.waitingDrain) {
+        up.waitingDrain = false;
+        this.resume();
+      }
       try {
         const { path, name } = await up.writer.finish((n) => this.server.catalog.has(n));
         const entry = await describeSong(path, name);

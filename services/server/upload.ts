@@ -77,8 +77,16 @@ export class UploadWriter {
     return this.out.write(data);
   }
 
+  /** Resolves when the file takes more, or will never need to (ended, closed, failed). */
   async drained(): Promise<void> {
-    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    if (!this.out.writableNeedDrain || this.out.destroyed || this.out.writableEnded) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        for (const e of ['drain', 'close', 'finish', 'error'] as const) this.out.off(e, done);
+        resolve();
+      };
+      for (const e of ['drain', 'close', 'finish', 'error'] as const) this.out.on(e, done);
+    });
   }
 
   /** Verifies and publishes the file; returns its final path and name. */

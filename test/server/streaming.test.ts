@@ -279,3 +279,31 @@ describe('listener hygiene', () => {
     expect(sock.listenerCount('drain')).toBe(0);
   });
 });
+
+describe('upload backpressure', () => {
+  it('keeps reading the uploader\'s requests after an upload whose last chunks met disk backpressure', async () => {
+    lab = await startServer();
+    const raw = await rawClient(lab.port);
+    for (let round = 0; round < 5; round++) {
+      const wav = bigWav(2_000_000, 30 + round);
+      const { createHash } = await import('node:crypto');
+      raw.conn.send({ type: 'UPLOAD', req: 100 + round, name: `bp-${round}.wav`, size: wav.length, sha256: createHash('sha256').update(wav).digest('hex') });
+      const ready = await raw.next('READY');
+      // every chunk and the end in one burst: the server pauses for the disk while STREAM_END is already read
+      const frames: Buffer[] = [];
+      for (let off = 0, seq = 0; off < wav.length; off += 16384, seq++) {
+        const { encodeDataHeader } = await import('../../services/protocol/index.ts');
+        const piece = wav.subarray(off, off + 16384);
+        frames.push(encodeDataHeader(ready.streamId, seq, off, piece.length), piece);
+      }
+      const { encodeToBuffer } = await import('../../services/protocol/index.ts');
+      frames.push(encodeToBuffer({ type: 'STREAM_END', streamId: ready.streamId, bytes: wav.length }));
+      raw.conn.socket.write(Buffer.concat(frames));
+      expect(await raw.next('UPLOAD_DONE')).toMatchObject({ req: 100 + round });
+      raw.conn.send({ type: 'LIST', req: 200 + round });
+      let answer = await raw.next('CATALOG', 5000); // the upload's pushed CATALOG may come first
+      if (answer.req === undefined) answer = await raw.next('CATALOG', 5000);
+      expect(answer).toMatchObject({ req: 200 + round });
+    }
+  });
+});
