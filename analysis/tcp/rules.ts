@@ -118,6 +118,13 @@ export interface ConvTiming {
   firstRtt: number;
 }
 
+/**
+ * Times are seconds (float) since the capture's start; Wireshark compares whole nanoseconds, so time
+ * differences are compared in integer nanoseconds too (a float difference of 30 µs can come out a
+ * hair short and flip a rule at its boundary).
+ */
+const ns = (seconds: number): number => Math.round(seconds * 1e9);
+
 export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, conv: ConvTiming, out: AnalysisOut): void {
   let f = 0;
   out.ackRtt = -1;
@@ -226,15 +233,15 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
 
       // FAST RETRANSMISSION: at least 2 duplicate ACKs from the other side ask for exactly this
       // sequence number, and this comes within 20 ms of the last of them.
-      if (rev.dupacknum >= 2 && rev.lastack === seq && time - rev.lastackTime < 0.020) {
+      if (rev.dupacknum >= 2 && rev.lastack === seq && ns(time) - ns(rev.lastackTime) < 20_000_000) {
         f |= A.FAST_RETRANSMISSION;
         break retrans;
       }
 
       // OUT-OF-ORDER: it came soon (within the initial RTT, or 3 ms when unknown) after the segment
       // with the highest sequence number, and is not an exact copy of that segment.
-      const threshold = conv.firstRtt > 0 ? conv.firstRtt : 0.003;
-      if (time - fwd.nextseqTime < threshold && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0)) {
+      const threshold = conv.firstRtt > 0 ? ns(conv.firstRtt) : 3_000_000;
+      if (ns(time) - ns(fwd.nextseqTime) < threshold && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0)) {
         f |= A.OUT_OF_ORDER;
         break retrans;
       }

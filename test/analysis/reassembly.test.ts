@@ -88,3 +88,24 @@ describe('stream reassembly', () => {
     expect(h.total + h.gapBytes).toBe(1_000_000);
   });
 });
+
+import { analyzeSegment, FlowState, A } from '../../analysis/tcp/rules.ts';
+
+describe('rule timing', () => {
+  it('compares times in whole nanoseconds, as Wireshark: a gap equal to the initial RTT is not out-of-order', () => {
+    const fwd = new FlowState();
+    const rev = new FlowState();
+    const conv = { firstRtt: 0.000030 }; // 30 µs, from 0.000030 - 0
+    const out = { flags: 0, ackRtt: -1 };
+    const seg = (frame: number, time: number, seq: number): number => {
+      analyzeSegment({ frame, time, seq, ack: 1, seglen: 1448, flags: 0x10, window: 500, sackRight: -1 }, fwd, rev, conv, out);
+      return out.flags;
+    };
+    seg(1, 0.006189, 1000);
+    seg(2, 0.006190, 2448);
+    // 0.006219 - 0.006190 in floats is 2.89999…e-5; exactly 29 µs in ns: out-of-order
+    expect(seg(3, 0.006219, 1000) & A.OUT_OF_ORDER).toBeTruthy();
+    // exactly 30 µs after the highest segment: Wireshark's `t < ooo_thres` is false → retransmission
+    expect(seg(4, 0.006220, 1000) & A.RETRANSMISSION).toBeTruthy();
+  });
+});
