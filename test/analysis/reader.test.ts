@@ -70,7 +70,15 @@ describe('capture formats', () => {
     it(`${name}: same analysis as the original, same packet count as tshark`, async () => {
       const file = join(dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.cap`);
       await writeFile(file, make());
-      expect(essence(file)).toEqual(essence(base));
+      if (name.includes('2^-20')) {
+        // 2^-20 s ticks move timestamps by up to 1 µs, which may flip a timing rule at its boundary:
+        // the same packets and bytes as the original, and the flags tshark finds in this very file
+        const strip = (e: unknown): unknown => (e as Array<Record<string, unknown[]>>).map((c) => ({ ...c, irtt: 0, c2s: c.c2s!.slice(0, 2), s2c: c.s2c!.slice(0, 2) }));
+        expect(strip(essence(file))).toEqual(strip(essence(base)));
+        expect(flagDifferences(file)).toEqual([]);
+      } else {
+        expect(essence(file)).toEqual(essence(base));
+      }
       expect(analyze(file).capture.packets).toBe(tsharkCount(file));
     });
   }
