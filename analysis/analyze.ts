@@ -6,7 +6,7 @@ import { AudioLabError } from '../services/errors.ts';
 import { readCapture, type ReadSummary } from './capture/reader.ts';
 import { decodePacket, newDecodedPacket } from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
-import { FLAG_FILTERS, FLAG_NAMES, type FlagName } from './tcp/rules.ts';
+import { FLAG_FILTERS, type FlagName } from './tcp/rules.ts';
 import type { Connection, Direction } from './tcp/connection.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -233,4 +233,3 @@ function build(path: string, summary: ReadSummary, tracker: TcpTracker, tcpPacke
   };
 }
 
-export { FLAG_NAMES };

@@ -32,6 +32,16 @@ export class RawPacket {
   /** Byte offset of the record in the file. */
   fileOffset = 0;
 
+  /** Points this record at buf[offset, offset + caplen) and counts it. */
+  set(index: number, buf: Buffer, offset: number, caplen: number, origlen: number, fileOffset: number): void {
+    this.index = index;
+    this.buf = buf;
+    this.offset = offset;
+    this.caplen = caplen;
+    this.origlen = origlen;
+    this.fileOffset = fileOffset;
+  }
+
   get data(): Buffer {
     return this.buf.subarray(this.offset, this.offset + this.caplen);
   }
@@ -161,14 +171,9 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
       break;
     }
     const b = pos - w.base;
-    pkt.index = ++summary.packets;
     pkt.sec = u32(b);
     pkt.nsec = ns ? u32(b + 4) : u32(b + 4) * 1000;
-    pkt.caplen = caplen;
-    pkt.origlen = origlen;
-    pkt.buf = w.buf;
-    pkt.offset = b + 16;
-    pkt.fileOffset = pos;
+    pkt.set(++summary.packets, w.buf, b + 16, caplen, origlen, pos);
     onPacket(pkt);
     pos += 16 + caplen;
   }
@@ -261,13 +266,8 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
         const caplen = u32(o + 20);
         if (28 + caplen + 4 > len) throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_CORRUPT', `packet block at offset ${pos}: captured length ${caplen} overruns the block`, { offset: pos });
         deliverTs(pkt, iface, u32(o + 12), u32(o + 16));
-        pkt.index = ++summary.packets;
         pkt.linktype = iface.linktype;
-        pkt.caplen = caplen;
-        pkt.origlen = u32(o + 24);
-        pkt.buf = w.buf;
-        pkt.offset = o + 28;
-        pkt.fileOffset = pos;
+        pkt.set(++summary.packets, w.buf, o + 28, caplen, u32(o + 24), pos);
         onPacket(pkt);
         break;
       }
@@ -278,13 +278,8 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
         const caplen = Math.min(origlen, iface.snaplen || origlen, len - 16);
         pkt.sec = 0;
         pkt.nsec = 0;
-        pkt.index = ++summary.packets;
         pkt.linktype = iface.linktype;
-        pkt.caplen = caplen;
-        pkt.origlen = origlen;
-        pkt.buf = w.buf;
-        pkt.offset = o + 12;
-        pkt.fileOffset = pos;
+        pkt.set(++summary.packets, w.buf, o + 12, caplen, origlen, pos);
         onPacket(pkt);
         break;
       }

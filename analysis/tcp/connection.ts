@@ -23,8 +23,6 @@ export class Direction {
   synOptions: SynOptions | null = null;
   firstFin = -1;
   firstRst = -1;
-  sawSyn = false;
-  sawData = false;
 
   countFlags(bits: number, frame: number): void {
     if (bits === 0) return;

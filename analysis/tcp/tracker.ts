@@ -91,7 +91,6 @@ export class TcpTracker {
     if (flags & TH_SYN) {
       const o = p.opts;
       dir.synOptions = { mss: o.mss >= 0 ? o.mss : null, wscale: o.wscale >= 0 ? o.wscale : null, sackPerm: o.sackPerm, timestamps: o.tsVal >= 0 };
-      dir.sawSyn = true;
       if (o.wscale >= 0) dir.flow.winScale = Math.min(o.wscale, 14);
       verifyWindowScaling((flags & TH_ACK) !== 0, dir.flow, other.flow);
       if (!(flags & TH_ACK)) {

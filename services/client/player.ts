@@ -126,7 +126,9 @@ async function feedSink(bytes: AsyncIterable<Buffer>, size: number, sink: AudioS
 }
 
 export async function findSong(client: AudioLabClient, name: string): Promise<SongInfo> {
-  const song = (client.catalog ?? (await client.list())).find((s) => s.name === name) ?? (await client.list()).find((s) => s.name === name);
+  // the catalog this client last saw; asked again (once) only if the song is not in it
+  const find = (songs: SongInfo[] | undefined): SongInfo | undefined => songs?.find((s) => s.name === name);
+  const song = find(client.catalog) ?? find(await client.list());
   if (!song) throw new AudioLabError('AUDIOLAB_ERR_NO_SUCH_SONG', `No song named ${JSON.stringify(name)} on the server`, { song: name });
   return song;
 }

@@ -1,6 +1,6 @@
 /** tshark as the oracle: which frames match each tcp.analysis.* filter, and per-frame facts. */
 import { execFileSync } from 'node:child_process';
-import { FLAG_FILTERS, FLAG_NAMES, type FlagName } from '../../analysis/tcp/rules.ts';
+import { FLAG_BITS, FLAG_FILTERS, FLAG_NAMES, type FlagName } from '../../analysis/tcp/rules.ts';
 import { analyze } from '../../analysis/analyze.ts';
 
 const tshark = (args: string[]): string => execFileSync('tshark', ['-n', ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -29,14 +29,12 @@ export function ourFlagFrames(file: string): Record<FlagName, Set<number>> {
   const r = Object.fromEntries(FLAG_NAMES.map((n) => [n, new Set<number>()])) as Record<FlagName, Set<number>>;
   analyze(file, {
     onAnalyzed: (rec) => {
-      // FLAG_BITS mapping is applied by Direction.countFlags; mirror it here per frame
-      for (const n of FLAG_NAMES) if (rec.flags & FLAG_BITS_LOCAL[n]) r[n].add(rec.frame);
+      for (const n of FLAG_NAMES) if (rec.flags & FLAG_BITS[n]) r[n].add(rec.frame);
     },
   });
   return r;
 }
 
-import { FLAG_BITS as FLAG_BITS_LOCAL } from '../../analysis/tcp/rules.ts';
 
 /** Lists every difference between tshark and us, flag by flag, as readable lines (empty when they agree). */
 export function flagDifferences(file: string): string[] {
