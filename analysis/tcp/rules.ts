@@ -124,6 +124,15 @@ export interface ConvTiming {
  * hair short and flip a rule at its boundary).
  */
 const ns = (seconds: number): number => Math.round(seconds * 1e9);
+/**
+ * "a came less than limit ns after b", as Wireshark computes it: the difference is an unsigned 64-bit
+ * integer, so a negative one (timestamps going backwards, as captures on multi-core machines can
+ * record them) is huge and never "soon".
+ */
+const within = (a: number, b: number, limit: number): boolean => {
+  const d = ns(a) - ns(b);
+  return d >= 0 && d < limit;
+};
 
 export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, conv: ConvTiming, out: AnalysisOut): void {
   let f = 0;
@@ -233,15 +242,16 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
 
       // FAST RETRANSMISSION: at least 2 duplicate ACKs from the other side ask for exactly this
       // sequence number, and this comes within 20 ms of the last of them.
-      if (rev.dupacknum >= 2 && rev.lastack === seq && ns(time) - ns(rev.lastackTime) < 20_000_000) {
+      if (rev.dupacknum >= 2 && rev.lastack === seq && within(time, rev.lastackTime, 20_000_000)) {
         f |= A.FAST_RETRANSMISSION;
         break retrans;
       }
 
       // OUT-OF-ORDER: it came soon (within the initial RTT, or 3 ms when unknown) after the segment
       // with the highest sequence number, and is not an exact copy of that segment.
-      const threshold = conv.firstRtt > 0 ? ns(conv.firstRtt) : 3_000_000;
-      if (ns(time) - ns(fwd.nextseqTime) < threshold && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0)) {
+      // (An initial RTT that came out negative is, unsigned, larger than any difference.)
+      const threshold = conv.firstRtt === 0 ? 3_000_000 : conv.firstRtt < 0 ? Infinity : ns(conv.firstRtt);
+      if (within(time, fwd.nextseqTime, threshold) && fwd.nextseq !== ((seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0)) {
         f |= A.OUT_OF_ORDER;
         break retrans;
       }

@@ -66,6 +66,15 @@ beforeAll(async () => {
   }
   files.reordered = join(dir, 'reordered.pcap');
   await writeFile(files.reordered, writePcap(reordered));
+  // the same swaps with the timestamps going backwards, as a capture on a multi-core machine can
+  // record them (Wireshark takes time differences as unsigned: a negative one is never "soon")
+  const backwards: Pkt[] = [...pkts];
+  for (const k of [10, 40, 70]) {
+    const i = data[k]!.i;
+    [backwards[i], backwards[i + 1]] = [backwards[i + 1]!, backwards[i]!];
+  }
+  files['time-backwards'] = join(dir, 'time-backwards.pcap');
+  await writeFile(files['time-backwards'], writePcap(backwards));
   const duplicated: Pkt[] = [];
   pkts.forEach((p, i) => {
     duplicated.push(p);
@@ -95,7 +104,7 @@ afterAll(() => {
 });
 
 describe('agreement with tshark', () => {
-  for (const name of ['clean', 'lossy', 'zero-window', 'rate-limited', 'lossy-rate-limited', 'ipv6', 'any', 'reordered', 'duplicated', 'mid-stream', 'port-reuse']) {
+  for (const name of ['clean', 'lossy', 'zero-window', 'rate-limited', 'lossy-rate-limited', 'ipv6', 'any', 'reordered', 'time-backwards', 'duplicated', 'mid-stream', 'port-reuse']) {
     it(`${name}: every frame's analysis flags equal tshark's`, () => {
       expect(flagDifferences(files[name]!)).toEqual([]);
     });
@@ -112,6 +121,7 @@ describe('agreement with tshark', () => {
     expect(zw.zeroWindow.size).toBeGreaterThan(0);
     expect(zw.windowUpdate.size).toBeGreaterThan(0);
     expect(tsharkFlagFrames(files.reordered!).outOfOrder.size).toBeGreaterThan(0);
+    expect(tsharkFlagFrames(files['time-backwards']!).retransmission.size).toBeGreaterThan(0);
     const dup = tsharkFlagFrames(files.duplicated!);
     expect(dup.retransmission.size + dup.spuriousRetransmission.size).toBeGreaterThan(0);
     const any = analyze(files.any!);
