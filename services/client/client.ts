@@ -300,6 +300,11 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     return stream!;
   }
 
+  /** Tells the server a song was played without a transfer (from the cache). No answer expected. */
+  notePlayed(song: SongInfo, source: 'cache'): void {
+    this.conn?.send({ type: 'PLAYED', song: song.name, sha256: song.sha256, source });
+  }
+
   /** Stops receiving a stream: the sender is told (STREAM_ABORT) and the stream ends with `reason`. */
   cancel(stream: IncomingStream, reason = 'cancelled by the receiver'): void {
     const id = stream.header.streamId;

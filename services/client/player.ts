@@ -147,6 +147,7 @@ export async function playSong(
 
   const cached = await cache.lookup(song);
   if (cached) {
+    client.notePlayed(song, 'cache');
     const pcmBytes = await feedSink(createReadStream(cached) as AsyncIterable<Buffer>, song.size, sink, first, (n) => progress(song.size, n), options.signal);
     return { song, fromCache: true, resumedFrom: 0, downloadedBytes: 0, pcmBytes, firstAudioMs, totalMs: performance.now() - t0, underruns: sink.stats().underruns, cachePath: cached };
   }

@@ -47,6 +47,9 @@ export const MESSAGES = {
   STREAM_ABORT: { code: 0x24, dir: 'both', body: 'json', fields: { streamId: 'uint', code: 'string', message: 'string' },
     doc: 'The stream stops before its end; code says why.' },
 
+  PLAYED: { code: 0x25, dir: 'c2s', body: 'json', fields: { song: 'string', sha256: 'string', source: 'string' },
+    doc: 'The client played a song without a transfer (source: cache). No answer; lets the server (and a capture) see cached replays.' },
+
   UPLOAD: { code: 0x30, dir: 'c2s', body: 'json', fields: { req: 'uint', name: 'string', size: 'uint', sha256: 'string' },
     doc: 'Offer a song for the library. The server answers READY (then send DATA + STREAM_END) or ERROR.' },
   UPLOAD_DONE: { code: 0x31, dir: 's2c', body: 'json', fields: { req: 'uint', name: 'string', sha256: 'string', song: 'song' },

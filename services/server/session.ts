@@ -107,6 +107,7 @@ export class Session {
       case 'BYE': this.log.info('conn.bye', { reason: msg.reason }); this.conn.socket.end(); return;
       case 'LIST': this.conn.send({ type: 'CATALOG', req: msg.req, songs: this.server.catalog.list() }); return;
       case 'PLAY': return this.onPlay(msg);
+      case 'PLAYED': this.log.info('song.played', { song: msg.song, source: msg.source }); return;
       case 'UPLOAD': return this.onUpload(msg);
       case 'DATA': return this.onData(msg);
       case 'STREAM_END': return this.onStreamEnd(msg);
