@@ -7,7 +7,7 @@ import { readCapture, type ReadSummary } from './capture/reader.ts';
 import { decodePacket, newDecodedPacket } from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
 import { FLAG_FILTERS, type FlagName } from './tcp/rules.ts';
-import type { Connection, Direction } from './tcp/connection.ts';
+import type { Connection, Direction, LadderStep } from './tcp/connection.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -61,6 +61,8 @@ export interface ConnectionReport {
   teardown: { clientFin: number | null; serverFin: number | null; firstFin: 'client' | 'server' | null; rst: { by: 'client' | 'server'; time: number } | null };
   clientToServer: DirectionReport;
   serverToClient: DirectionReport;
+  /** Handshake and teardown packets, for a ladder diagram. */
+  ladder: LadderStep[];
 }
 
 type SynOpts = { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean };
@@ -165,6 +167,7 @@ export function connectionReport(c: Connection): ConnectionReport {
     },
     clientToServer: direction(c2s, dur),
     serverToClient: direction(s2c, dur),
+    ladder: c.ladder.map((l) => ({ ...l, t: round(l.t) })),
   };
 }
 

@@ -36,6 +36,21 @@ export class Direction {
   }
 }
 
+/** A handshake or teardown packet, for the report's ladder diagram. */
+export interface LadderStep {
+  t: number;
+  frame: number;
+  fromClient: boolean;
+  /** SYN, SYN-ACK, ACK, FIN-ACK, RST… */
+  flags: string;
+  /** Relative sequence and acknowledgement numbers (as Wireshark shows them). */
+  seq: number;
+  ack: number;
+  len: number;
+  window: number;
+  options: string;
+}
+
 export class Connection {
   readonly index: number;
   /** Address/port of the side that sent the first packet we saw. */
@@ -58,6 +73,11 @@ export class Connection {
   firstFrame: number;
   lastFrame: number;
   history = '';
+  /** Handshake and teardown packets (SYN/FIN/RST and the first answer to each), at most 16. */
+  readonly ladder: LadderStep[] = [];
+  /** A SYN or FIN from this side (true: from A) waits for the other side's answer. */
+  ladderWaitFromA = false;
+  ladderWaitFromB = false;
   private seenByClient = 0;
   private seenByServer = 0;
   sawFin = false;

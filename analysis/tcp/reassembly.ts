@@ -13,7 +13,7 @@ export interface ReassemblyEvents {
   gap(offset: number, length: number, time: number): void;
 }
 
-interface Pending { seq: number; data: Buffer; time: number; frame: number }
+interface Pending { seq: number; data: Buffer; time: number; frame: number; missing: number }
 
 export class StreamReassembler {
   private next: number | null = null;
@@ -43,39 +43,58 @@ export class StreamReassembler {
     return this.delivered;
   }
 
-  push(seq: number, data: Buffer, time: number, frame: number): void {
-    if (data.length === 0) return;
+  /**
+   * A segment in capture order. `seglen` is its length on the wire: when the capture truncated it
+   * (snap length), the bytes after `data` are reported as a gap once the stream reaches them.
+   */
+  push(seq: number, data: Buffer, time: number, frame: number, seglen = data.length): void {
+    if (seglen === 0) return;
     if (this.next === null) this.start(seq);
     const next = this.next!;
-    const end = (seq + data.length) >>> 0;
+    const end = (seq + seglen) >>> 0;
     if (!GT_SEQ(end, next)) return; // entirely old: a retransmission of delivered bytes
+    let missing = seglen - data.length;
     if (LT_SEQ(seq, next)) {
-      data = data.subarray(seqDiff(next, seq));
+      const cut = seqDiff(next, seq);
+      const capCut = Math.min(cut, data.length);
+      data = data.subarray(capCut);
+      missing -= cut - capCut;
       seq = next;
     }
     if (seq === next) {
-      this.deliver(data, time, frame);
+      this.deliver(data, missing, time, frame);
       this.drain();
     } else {
       // copy: the capture buffer is reused after this call
-      this.pending.push({ seq, data: Buffer.from(data), time, frame });
+      this.pending.push({ seq, data: Buffer.from(data), time, frame, missing });
       this.pendingBytes += data.length;
       this.pending.sort((a, b) => seqDiff(a.seq, b.seq));
       while (this.pendingBytes > this.maxPending) this.skipGap(time);
     }
   }
 
-  private deliver(data: Buffer, time: number, frame: number): void {
-    this.ev.data(data, this.delivered, time, frame);
-    this.delivered += data.length;
-    this.next = (this.next! + data.length) >>> 0;
+  private deliver(data: Buffer, missing: number, time: number, frame: number): void {
+    if (data.length > 0) {
+      this.ev.data(data, this.delivered, time, frame);
+      this.delivered += data.length;
+      this.next = (this.next! + data.length) >>> 0;
+    }
+    if (missing > 0) this.lose(missing, time);
+  }
+
+  private lose(len: number, time: number): void {
+    this.ev.gap(this.delivered, len, time);
+    this.gaps++;
+    this.gapBytes += len;
+    this.delivered += len;
+    this.next = (this.next! + len) >>> 0;
   }
 
   private drain(): void {
     while (this.pending.length > 0) {
       const p = this.pending[0]!;
       const next = this.next!;
-      const end = (p.seq + p.data.length) >>> 0;
+      const end = (p.seq + p.data.length + p.missing) >>> 0;
       if (!GT_SEQ(end, next)) {
         this.pending.shift();
         this.pendingBytes -= p.data.length;
@@ -84,7 +103,9 @@ export class StreamReassembler {
       if (GT_SEQ(p.seq, next)) return;
       this.pending.shift();
       this.pendingBytes -= p.data.length;
-      this.deliver(p.data.subarray(seqDiff(next, p.seq)), p.time, p.frame);
+      const cut = seqDiff(next, p.seq);
+      const capCut = Math.min(cut, p.data.length);
+      this.deliver(p.data.subarray(capCut), p.missing - (cut - capCut), p.time, p.frame);
     }
   }
 
@@ -93,13 +114,7 @@ export class StreamReassembler {
     const p = this.pending[0];
     if (!p) return;
     const len = seqDiff(p.seq, this.next!);
-    if (len > 0) {
-      this.ev.gap(this.delivered, len, time);
-      this.gaps++;
-      this.gapBytes += len;
-      this.delivered += len;
-      this.next = p.seq;
-    }
+    if (len > 0) this.lose(len, time);
     this.drain();
   }
 

@@ -9,8 +9,8 @@ import { Connection, type Direction } from './connection.ts';
 import { ipv4String, TH_ACK, TH_FIN, TH_RST, TH_SYN, type DecodedPacket } from '../decode/packet.ts';
 
 export interface PayloadSink {
-  /** A segment's captured payload, in capture order (not reassembled): see reassembly.ts. */
-  (conn: Connection, fromClient: boolean, seq: number, data: Buffer, time: number, frame: number): void;
+  /** A segment's captured payload (possibly shorter than seglen: snap length), in capture order (not reassembled): see reassembly.ts. */
+  (conn: Connection, fromClient: boolean, seq: number, data: Buffer, time: number, frame: number, seglen: number): void;
 }
 
 export interface PacketRecord {
@@ -120,6 +120,7 @@ export class TcpTracker {
     analyzeSegment(seg, dir.flow, other.flow, conn, this.out);
     const bits = this.out.flags;
     dir.countFlags(bits, frame);
+    if (conn.ladder.length < 16) this.ladderStep(conn, fromA, p, frame, time, dir, other);
 
     // Statistics
     dir.packets++;
@@ -132,8 +133,8 @@ export class TcpTracker {
       const mss = other.synOptions?.mss ?? null;
       if (mss !== null && p.seglen > mss) dir.aboveMss++;
       conn.mark('d', fromA);
-      if (this.onPayload && p.payloadCaptured > 0) {
-        this.onPayload(conn, fromA === conn.clientIsA, p.seq, data.subarray(p.payloadOffset, p.payloadOffset + p.payloadCaptured), time, frame);
+      if (this.onPayload) {
+        this.onPayload(conn, fromA === conn.clientIsA, p.seq, data.subarray(p.payloadOffset, p.payloadOffset + p.payloadCaptured), time, frame, p.seglen);
       }
     } else if ((flags & (TH_SYN | TH_FIN | TH_RST)) === 0 && flags & TH_ACK) {
       conn.mark('a', fromA);
@@ -154,6 +155,36 @@ export class TcpTracker {
     if (bits & 0x0001) conn.mark('t', fromA);
     this.onAnalyzed?.({ frame, conn, fromA, flags: bits });
   }
+
+  /** Records SYN/FIN/RST packets and the other side's first packet after a SYN or FIN. */
+  private ladderStep(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, time: number, dir: Direction, other: Direction): void {
+    const control = (p.flags & (TH_SYN | TH_FIN | TH_RST)) !== 0;
+    const answering = fromA ? conn.ladderWaitFromB : conn.ladderWaitFromA;
+    if (!control && !answering) return;
+    if (fromA) conn.ladderWaitFromB = false;
+    else conn.ladderWaitFromA = false;
+    if (p.flags & (TH_SYN | TH_FIN)) {
+      if (fromA) conn.ladderWaitFromA = true;
+      else conn.ladderWaitFromB = true;
+    }
+    const o = p.opts;
+    const opts: string[] = [];
+    if (o.mss >= 0) opts.push(`MSS=${o.mss}`);
+    if (o.wscale >= 0) opts.push(`WS=${2 ** o.wscale}`);
+    if (o.sackPerm) opts.push('SACK_PERM');
+    if (o.tsVal >= 0) opts.push(`TSval=${o.tsVal}`);
+    conn.ladder.push({
+      t: time, frame, fromClient: fromA === conn.clientIsA, flags: flagString(p.flags),
+      seq: (p.seq - dir.flow.baseSeq) >>> 0, ack: p.flags & TH_ACK ? (p.ack - other.flow.baseSeq) >>> 0 : 0,
+      len: p.seglen, window: p.window, options: opts.join(' '),
+    });
+  }
+}
+
+const FLAG_LETTERS: Array<[number, string]> = [[TH_SYN, 'SYN'], [TH_FIN, 'FIN'], [TH_RST, 'RST'], [0x08, 'PSH'], [TH_ACK, 'ACK']];
+
+function flagString(flags: number): string {
+  return FLAG_LETTERS.filter(([b]) => flags & b).map(([, n]) => n).join('-') || 'none';
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * App-level analysis: plugs the protocol decoder into the TCP analysis (one pass over the capture)
+ * and returns the TCP result plus what the audio system did on the wire.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts';
+import { FLAG_BITS } from '../tcp/rules.ts';
+import type { MessageName } from '../../services/protocol/index.ts';
+import { AppDecoder } from './decode.ts';
+import { AppModel, type ClientIdentity, type PlayRecord, type StreamRecord, type TimelineEvent } from './model.ts';
+import { pairRelays, type LegEvents, type RelayRecord } from './relays.ts';
+
+export interface LabManifest {
+  runId?: string;
+  runtime?: string;
+  hosts?: Array<{ role: string; ip: string; mac?: string | null }>;
+  impairments?: unknown;
+  [k: string]: unknown;
+}
+
+export interface AppReport {
+  /** Connections on which our protocol was recognised. */
+  connections: Array<{ conn: number; client: string; c2s: DirSummary; s2c: DirSummary }>;
+  clients: ClientIdentity[];
+  messageCounts: Partial<Record<MessageName, number>>;
+  timeline: TimelineEvent[];
+  streams: StreamRecord[];
+  plays: PlayRecord[];
+  relays: RelayRecord[];
+  protocolErrors: AppModel['protocolErrors'];
+  /** Directions that are not our protocol, or whose decoding stopped (gap, framing error). */
+  undecoded: Array<{ conn: number; dir: 'c2s' | 's2c'; code: string; message: string; offset: number }>;
+}
+
+interface DirSummary { bytes: number; messages: number; gaps: number; lostBytes: number; resyncs: number }
+
+export interface FullAnalysis extends AnalysisResult {
+  manifest: LabManifest | null;
+  app: AppReport;
+}
+
+const RETX = FLAG_BITS.retransmission | FLAG_BITS.fastRetransmission | FLAG_BITS.spuriousRetransmission;
+
+/** Reads lab.json next to the capture (the lab writes it there), if any. */
+export function findManifest(capture: string): LabManifest | null {
+  const p = join(dirname(capture), 'lab.json');
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as LabManifest;
+  } catch {
+    return null;
+  }
+}
+
+export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null } = {}): FullAnalysis {
+  const manifest = options.manifest === undefined ? findManifest(path) : options.manifest;
+  const roles = new Map((manifest?.hosts ?? []).map((h) => [h.ip, h.role]));
+  const conns: Array<{ ip: string; port: number }> = [];
+  const model = new AppModel((i) => conns[i] ?? { ip: '?', port: 0 }, (ip) => roles.get(ip) ?? null);
+  const decoder = new AppDecoder(model);
+  const legs = new Map<string, LegEvents>();
+  let lastTime = 0;
+  const result = analyze(path, {
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    onPayload: (conn, fromClient, seq, data, t, frame, seglen) => {
+      conns[conn.index] = conn.client;
+      decoder.onPayload(conn, fromClient, seq, data, t, frame, seglen);
+    },
+    onAnalyzed: (rec) => {
+      lastTime = rec.conn.end;
+      if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;
+      const dir = rec.fromA === rec.conn.clientIsA ? 'c2s' : 's2c';
+      const key = `${rec.conn.index}/${dir}`;
+      let l = legs.get(key);
+      if (!l) legs.set(key, (l = { zeroWindow: [], retransmission: [] }));
+      if (rec.flags & FLAG_BITS.zeroWindow) l.zeroWindow.push(rec.conn.end);
+      if (rec.flags & RETX) l.retransmission.push(rec.conn.end);
+    },
+  });
+  decoder.finish(lastTime);
+  model.close(lastTime);
+  const undecoded: AppReport['undecoded'] = [];
+  const connections: AppReport['connections'] = [];
+  for (const a of decoder.connections) {
+    for (const dir of ['c2s', 's2c'] as const) {
+      const e = a[dir].error;
+      if (e) undecoded.push({ conn: a.conn.index, dir, ...e });
+    }
+    if (a.recognised) {
+      const s = (d: typeof a.c2s): DirSummary => ({ bytes: d.bytes, messages: d.messages, gaps: d.gaps, lostBytes: d.lostBytes, resyncs: d.resyncs });
+      connections.push({ conn: a.conn.index, client: model.nameOf(a.conn.index), c2s: s(a.c2s), s2c: s(a.s2c) });
+    }
+  }
+  for (const t of model.timeline) t.client = model.nameOf(t.conn);
+  for (const s of model.streams) s.client = model.nameOf(s.conn);
+  for (const p of model.plays) {
+    const s = p.stream ? model.streams.find((x) => x.id === p.stream) : undefined;
+    if (s) p.client = s.client;
+  }
+  const app: AppReport = {
+    connections,
+    clients: [...model.clients.values()].filter((c) => connections.some((x) => x.conn === c.conn)),
+    messageCounts: model.counts,
+    timeline: model.timeline,
+    streams: model.streams,
+    plays: model.plays,
+    relays: pairRelays(model.streams, model.tracks, model.catalog, legs),
+    protocolErrors: model.protocolErrors,
+    undecoded,
+  };
+  return { ...result, manifest, app };
+}
