@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 import { release, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LiveCapture } from '../../capture/live.ts';
-import { analyze } from '../../analysis/analyze.ts';
+import { TcpdumpCapture } from '../../capture/tcpdump.ts';
+import { analyzeWithApp, type FullAnalysis } from '../../analysis/app/index.ts';
+import { writeReport } from '../../analysis/report/report.ts';
 import { AudioLabError } from '../errors.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -23,6 +25,8 @@ export interface LocalLabOptions {
   runsDir: string;
   port?: number;
   musicDir?: string;
+  /** cap (default: libpcap from Node) or tcpdump (whole loopback segments, kernel timestamps). */
+  capture?: 'cap' | 'tcpdump';
   onStep?: (message: string) => void;
 }
 
@@ -31,6 +35,7 @@ export interface LocalLabResult {
   runDir: string;
   capture: string;
   failures: string[];
+  analysis: FullAnalysis;
 }
 
 function spawnAudiolab(args: string[], env: NodeJS.ProcessEnv, log: string): ChildProcess {
@@ -70,7 +75,9 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   await cp(o.musicDir ?? join(ROOT, 'music'), serverMusic, { recursive: true, filter: (s) => !s.endsWith('.ts') });
   const started = new Date();
   const capturePath = join(runDir, 'capture.pcap');
-  const cap = new LiveCapture('lo', `tcp port ${port} and host ${LOCAL_HOSTS.server}`, capturePath);
+  const filter = `tcp port ${port} and host ${LOCAL_HOSTS.server}`;
+  const tool = o.capture ?? 'cap';
+  const cap = tool === 'tcpdump' ? new TcpdumpCapture('lo', filter, capturePath) : new LiveCapture('lo', filter, capturePath);
   const failures: string[] = [];
   const server = spawnAudiolab(['server', '--host', LOCAL_HOSTS.server, '--port', String(port), '--music', serverMusic], {}, join(logs, 'server.log'));
   try {
@@ -96,14 +103,13 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
     await exitCode(server);
     await cap.stop();
   }
-  say('analysing the capture');
-  const analysis = analyze(capturePath);
-  await writeFile(join(runDir, 'analysis.json'), JSON.stringify(analysis, null, 1));
   await rm(join(runDir, 'cache'), { recursive: true, force: true });
   const manifest = {
     runId, runtime: 'local', started: started.toISOString(), ended: new Date().toISOString(),
     hosts: Object.entries(LOCAL_HOSTS).map(([role, ip]) => ({ role, ip, mac: null })),
-    capture: { file: 'capture.pcap', tool: 'cap (libpcap)', interface: 'lo', filter: `tcp port ${port} and host ${LOCAL_HOSTS.server}`, timestamps: 'arrival in Node (cap does not pass libpcap timestamps)', packets: cap.stats.packets },
+    capture: tool === 'tcpdump'
+      ? { file: 'capture.pcap', tool: 'tcpdump', interface: 'lo', filter, timestamps: 'kernel', snaplen: 262144, packets: cap.stats.packets }
+      : { file: 'capture.pcap', tool: 'cap (libpcap)', interface: 'lo', filter, timestamps: 'arrival in Node (cap does not pass libpcap timestamps)', snaplen: 65535, packets: cap.stats.packets },
     machine: { hostname: hostname(), kernel: release(), node: process.version },
     impairments: { profile: 'clean', applied: [], unavailable: [] },
     scenario: ['scenarios/client-b.json', 'scenarios/client-a.json'],
@@ -111,8 +117,11 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
     ok: failures.length === 0, failures,
   };
   await writeFile(join(runDir, 'lab.json'), JSON.stringify(manifest, null, 2));
+  say('analysing the capture');
+  const analysis = analyzeWithApp(capturePath, { manifest });
+  await writeReport(analysis, runDir);
   const latest = join(o.runsDir, 'latest');
   await rm(latest, { force: true, recursive: true });
   await symlink(runId, latest);
-  return { ok: failures.length === 0, runDir, capture: capturePath, failures };
+  return { ok: failures.length === 0, runDir, capture: capturePath, failures, analysis };
 }

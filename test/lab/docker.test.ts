@@ -67,7 +67,7 @@ describe('docker compose lab', () => {
         // (the clients' own interfaces still have TSO/GSO on: see the README's status)
         expect(c.serverToClient.aboveMss).toBe(0);
       }
-      expect(JSON.parse(await readFile(join(runDir, 'analysis.json'), 'utf8')).connections.length).toBe(r.connections.length);
+      expect(JSON.parse(await readFile(join(runDir, 'report.json'), 'utf8')).connections.length).toBe(r.connections.length);
       for (const song of ['chimes-32bit-16k.wav', 'scale-24bit-48k.wav']) {
         const rec = await readFile(join(runDir, 'recordings', 'client-b', `client-a--${song}`));
         expect(pcm(rec).equals(pcm(await readFile(join(MUSIC, song))))).toBe(true);

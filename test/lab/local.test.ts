@@ -6,7 +6,7 @@ import { MUSIC, tempDir } from '../helpers.ts';
 import { runLocalLab } from '../../services/lab/local.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
 import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
-import type { AnalysisResult } from '../../analysis/analyze.ts';
+import type { FullAnalysis } from '../../analysis/app/index.ts';
 
 const pcm = (f: Buffer): Buffer => {
   const i = parseWavHeader(f, f.length)!;
@@ -23,7 +23,12 @@ describe('audiolab lab --runtime local', () => {
     const manifest = JSON.parse(await readFile(join(r.runDir, 'lab.json'), 'utf8')) as { ok: boolean; hosts: Array<{ role: string; ip: string }> };
     expect(manifest.ok).toBe(true);
     expect(manifest.hosts.map((h) => h.ip)).toEqual(['127.0.0.10', '127.0.0.11', '127.0.0.12']);
-    const analysis = JSON.parse(await readFile(join(r.runDir, 'analysis.json'), 'utf8')) as AnalysisResult;
+    const analysis = JSON.parse(await readFile(join(r.runDir, 'report.json'), 'utf8')) as FullAnalysis;
+    // the protocol is followed even though cap's 65535-byte snap length cuts loopback's largest segments
+    expect(analysis.app.clients.map((c) => c.name).sort()).toEqual(['client-a', 'client-b']);
+    expect(analysis.app.plays.map((p) => p.source)).toEqual(['network', 'cache']);
+    expect(analysis.app.relays.map((x) => x.kind).sort()).toEqual(['play-on', 'relay']);
+    for (const f of ['report.html', 'report.md']) expect((await readFile(join(r.runDir, f), 'utf8')).length).toBeGreaterThan(1000);
     const clients = analysis.connections.map((c) => c.client.ip).sort();
     expect(clients).toEqual(['127.0.0.11', '127.0.0.12']);
     for (const c of analysis.connections) {

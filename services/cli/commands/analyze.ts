@@ -1,7 +1,9 @@
 /** `audiolab analyze CAPTURE`: follow every TCP connection of a capture and write the JSON analysis. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { analyze, type AnalysisResult } from '../../../analysis/analyze.ts';
+import { writeFile } from 'node:fs/promises';
+import type { AnalysisResult } from '../../../analysis/analyze.ts';
+import { analyzeWithApp, type FullAnalysis, type LabManifest } from '../../../analysis/app/index.ts';
+import { terminalSummary, writeReport } from '../../../analysis/report/report.ts';
+import { readFile } from 'node:fs/promises';
 import { AudioLabError } from '../../errors.ts';
 import { str, type Command } from '../command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
@@ -25,25 +27,38 @@ export const analyzeCommand: Command = {
   summary: 'Analyse a pcap/pcapng capture: every TCP connection, handshake, segment sizes, RTT, Wireshark\'s analysis flags.',
   args: 'CAPTURE',
   arity: [1, 1],
-  details: 'Writes the analysis as JSON (schema: docs/report-schema.md) to --json FILE (or - for stdout) and/or DIR/analysis.json with --out DIR; prints a summary otherwise.\nExit 1 with a coded error (and the byte offset) for unreadable or corrupt captures; a truncated capture is analysed as far as it goes and marked partial (exit 0).',
+  details: 'Also decodes the audiolab protocol from the reassembled TCP payload: clients, message timeline, streams (with sha256 integrity), plays and relays.\nWith --out DIR writes report.html (self-contained, SVG charts), report.md (+ charts/*.svg) and report.json (schema: docs/report-schema.md); --json FILE (or -) writes the JSON alone. A lab.json beside the capture (or --manifest) names the hosts.\nExit 1 with a coded error (and the byte offset) for unreadable or corrupt captures; a truncated capture is analysed as far as it goes and marked partial (exit 0).',
   options: {
-    out: { type: 'string', short: 'o', help: 'Write analysis.json into this folder', placeholder: 'DIR' },
+    out: { type: 'string', short: 'o', help: 'Write report.html, report.md, report.json and charts/ into this folder', placeholder: 'DIR' },
     json: { type: 'string', help: 'Write the JSON to FILE, or - for stdout', placeholder: 'FILE|-' },
+    manifest: { type: 'string', help: 'The lab manifest (default: lab.json beside the capture, if any)', placeholder: 'FILE' },
   },
-  examples: ['audiolab analyze runs/latest/capture.pcap', 'audiolab analyze lab.pcapng --json - | jq ".connections[].handshake.initialRttMs"'],
+  examples: ['audiolab analyze runs/latest/capture.pcap --out runs/latest', 'audiolab analyze lab.pcapng --json - | jq ".app.relays"'],
   async run(ctx) {
     const file = ctx.positionals[0]!;
     const line = new ProgressLine();
     const t0 = performance.now();
-    let result: AnalysisResult;
+    const mf = str(ctx, 'manifest');
+    let manifest: LabManifest | null | undefined;
+    if (mf) {
+      try {
+        manifest = JSON.parse(await readFile(mf, 'utf8')) as LabManifest;
+      } catch (err) {
+        throw new AudioLabError('AUDIOLAB_ERR_USAGE', `cannot read the manifest ${mf}: ${(err as Error).message}`);
+      }
+    }
+    let result: FullAnalysis;
     try {
-      result = analyze(file, { onProgress: (n, total) => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) });
+      result = analyzeWithApp(file, { manifest, onProgress: (n, total) => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) });
     } catch (err) {
       line.done();
       if (err instanceof AudioLabError && err.context.partialResult) {
-        process.stderr.write(`audiolab: the capture is corrupt after ${String((err.context.partialResult as AnalysisResult).connections.length)} connection(s) were read; writing the partial result\n`);
-        result = err.context.partialResult as AnalysisResult;
-        await emit(result);
+        process.stderr.write(`audiolab: the capture is corrupt after ${String((err.context.partialResult as AnalysisResult).connections.length)} connection(s) were read; writing the partial TCP result\n`);
+        const partial = err.context.partialResult as AnalysisResult;
+        const target = str(ctx, 'json');
+        if (target === '-') process.stdout.write(JSON.stringify(partial, null, 1) + '\n');
+        else if (target) await writeFile(target, JSON.stringify(partial, null, 1));
+        else process.stdout.write(summary(partial) + '\n');
       }
       throw err;
     }
@@ -52,17 +67,16 @@ export const analyzeCommand: Command = {
     process.stderr.write(`analysed in ${fmtMs(performance.now() - t0)}\n`);
     return 0;
 
-    async function emit(r: AnalysisResult): Promise<void> {
-      const json = JSON.stringify(r, null, 1);
+    async function emit(r: FullAnalysis): Promise<void> {
       const out = str(ctx, 'out');
       const target = str(ctx, 'json');
       if (out) {
-        await mkdir(out, { recursive: true });
-        await writeFile(join(out, 'analysis.json'), json);
+        const w = await writeReport(r, out);
+        process.stderr.write(`report: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
-      if (target === '-') process.stdout.write(json + '\n');
-      else if (target) await writeFile(target, json);
-      if (target !== '-') process.stdout.write(summary(r) + '\n');
+      if (target === '-') process.stdout.write(JSON.stringify(r, null, 1) + '\n');
+      else if (target) await writeFile(target, JSON.stringify(r, null, 1));
+      if (target !== '-') process.stdout.write(summary(r) + '\n' + terminalSummary(r) + '\n');
     }
   },
 };

@@ -11,16 +11,20 @@ export const labCommand: Command = {
     runtime: { type: 'string', help: 'local', placeholder: 'NAME', default: 'local' },
     runs: { type: 'string', help: 'Folder for the runs', placeholder: 'DIR', default: 'runs' },
     port: { type: 'string', help: 'Server port', placeholder: 'PORT', default: '5050' },
+    capture: { type: 'string', help: 'cap (libpcap from Node; 65535-byte snap length) or tcpdump (whole loopback segments)', placeholder: 'TOOL', default: 'cap' },
   },
   async run(ctx) {
     const runtime = str(ctx, 'runtime') ?? 'local';
     if (runtime !== 'local') throw new AudioLabError('AUDIOLAB_ERR_USAGE', `runtime ${JSON.stringify(runtime)} is not available yet (use --runtime local)`);
     const t0 = Date.now();
-    const r = await runLocalLab({ runsDir: str(ctx, 'runs') ?? 'runs', port: int(ctx, 'port', 5050), onStep: (m) => process.stderr.write(`[lab] ${m}\n`) });
+    const capture = str(ctx, 'capture') ?? 'cap';
+    if (capture !== 'cap' && capture !== 'tcpdump') throw new AudioLabError('AUDIOLAB_ERR_USAGE', `--capture must be cap or tcpdump, not ${JSON.stringify(capture)}`);
+    const r = await runLocalLab({ runsDir: str(ctx, 'runs') ?? 'runs', port: int(ctx, 'port', 5050), capture, onStep: (m) => process.stderr.write(`[lab] ${m}\n`) });
     const lines = [
       `${r.ok ? 'Lab run complete' : 'Lab run FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.runDir}`,
-      `  capture.pcap   the packets (open in Wireshark: wireshark ${r.capture})`,
-      '  analysis.json  the TCP analysis (audiolab analyze, schema in docs/report-schema.md)',
+      `  capture.pcap   the packets (open in Wireshark with our dissector: wireshark -X lua_script:analysis/wireshark/audiolab.lua ${r.capture})`,
+      `  report.html    the report (open in a browser: ${r.runDir}/report.html); report.md + charts/ for a code forge`,
+      '  report.json    the full analysis (schema in docs/report-schema.md)',
       '  lab.json       the manifest (hosts, capture, machine, scenario, timings)',
       '  recordings/    what client-a and client-b played',
       '  logs/          server and client logs',

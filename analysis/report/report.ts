@@ -1,0 +1,261 @@
+/**
+ * The report a person reads after a run: report.html (one self-contained file, charts inline as
+ * SVG), report.md (for a code forge, charts as linked SVG files in charts/), report.json (the full
+ * analysis) and a short terminal summary. Each finding names the Wireshark display filter that
+ * shows it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConnectionReport, DirectionReport } from '../analyze.ts';
+import type { FullAnalysis } from '../app/index.ts';
+import type { FlagName } from '../tcp/rules.ts';
+import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
+
+export interface Chart { id: string; title: string; svg: string }
+
+interface Finding { text: string; filter: string }
+
+const ms = (s: number): string => `${(s * 1000).toFixed(3)} ms`;
+const bytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+const mbps = (bps: number): string => `${(bps / 1e6).toFixed(1)} Mbit/s`;
+
+const FLAG_TEXT: Record<FlagName, string> = {
+  retransmission: 'retransmissions (a segment sent again: lost, or its ACK was)',
+  fastRetransmission: 'fast retransmissions (resent after duplicate ACKs, before the timer)',
+  spuriousRetransmission: 'spurious retransmissions (resent although already acknowledged)',
+  outOfOrder: 'out-of-order segments',
+  lostSegment: 'segments the capture did not see ("previous segment not captured")',
+  ackedUnseen: 'ACKs for segments the capture did not see',
+  dupAck: 'duplicate ACKs (the receiver still waits for the same byte)',
+  zeroWindow: 'zero windows (the receiver\'s buffer is full: sender must wait)',
+  zeroWindowProbe: 'zero-window probes',
+  windowFull: 'window-full segments (the sender filled the receiver\'s window)',
+  windowUpdate: 'window updates',
+  keepAlive: 'keep-alives',
+};
+
+/** Who is at each end of a connection: client name from the protocol (or manifest), else the address. */
+function label(r: FullAnalysis, c: ConnectionReport): { client: string; server: string } {
+  const id = r.app.clients.find((x) => x.conn === c.index);
+  const server = r.manifest?.hosts?.find((h) => h.ip === c.server.ip)?.role ?? 'server';
+  return { client: id?.name ?? id?.asked ?? id?.role ?? 'client', server };
+}
+
+function findings(r: FullAnalysis): Finding[] {
+  const out: Finding[] = [];
+  for (const c of r.connections) {
+    const l = label(r, c);
+    for (const [dir, d, who] of [['c2s', c.clientToServer, `${l.client}→${l.server}`], ['s2c', c.serverToClient, `${l.server}→${l.client}`]] as const) {
+      void dir;
+      for (const [flag, n] of Object.entries(d.flags) as Array<[FlagName, number]>) {
+        if (n > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${n} ${FLAG_TEXT[flag]}`, filter: `tcp.stream eq ${c.index} && ${r.flagFilters[flag]}` });
+      }
+      if (d.aboveMss > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${d.aboveMss} segments larger than the MSS — the capture saw them before segmentation offload (TSO/GSO) split them`, filter: `tcp.stream eq ${c.index} && tcp.len > ${c.handshake.negotiated.mss ?? 1460}` });
+    }
+    if (!c.handshake.complete) out.push({ text: `tcp.stream ${c.index}: the three-way handshake is not (fully) in the capture`, filter: `tcp.stream eq ${c.index} && tcp.flags.syn == 1` });
+    if (c.teardown.rst) out.push({ text: `tcp.stream ${c.index}: reset by the ${c.teardown.rst.by}`, filter: `tcp.stream eq ${c.index} && tcp.flags.reset == 1` });
+  }
+  for (const rl of r.app.relays) for (const s of rl.stalls) out.push({ text: `relay ${rl.song} ${rl.from}→${rl.to}: stalled ${s.durationMs.toFixed(0)} ms at ${ms(s.start)} — ${s.cause}`, filter: s.filter });
+  for (const e of r.app.protocolErrors) out.push({ text: `${e.dir === 'c2s' ? 'client' : 'server'} sent ERROR ${e.code}: ${e.message}`, filter: `frame.number == ${e.frame}` });
+  for (const u of r.app.undecoded) if (r.app.connections.some((c) => c.conn === u.conn)) out.push({ text: `tcp.stream ${u.conn} ${u.dir}: decoding stopped (${u.code}: ${u.message})`, filter: `tcp.stream eq ${u.conn}` });
+  for (const c of r.app.connections) {
+    for (const dir of ['c2s', 's2c'] as const) {
+      const d = c[dir];
+      if (d.gaps > 0) out.push({ text: `tcp.stream ${c.conn} ${dir}: the capture lacks ${d.lostBytes} payload bytes in ${d.gaps} hole(s) (dropped or truncated by the capture); the protocol was picked up again ${d.resyncs} time(s)`, filter: `tcp.stream eq ${c.conn} && (tcp.analysis.lost_segment || frame.cap_len < frame.len)` });
+    }
+  }
+  return out;
+}
+
+function histogramBars(d: DirectionReport): Array<{ label: string; value: number }> {
+  return d.segmentSize.histogram.map((b) => ({ label: b.from === b.to ? `${b.from}` : `${b.from}–${b.to}`, value: b.count }));
+}
+
+export function charts(r: FullAnalysis): Chart[] {
+  const out: Chart[] = [];
+  if (r.app.clients.length) out.push({ id: 'timeline', title: 'Timeline of the experiment', svg: timelineSvg(r.app, r.capture.duration) });
+  for (const c of r.connections) {
+    const l = label(r, c);
+    out.push({ id: `ladder-${c.index}`, title: `tcp.stream ${c.index}: handshake and teardown`, svg: ladderSvg(c, l.client, l.server) });
+    out.push({ id: `sizes-${c.index}-c2s`, title: `tcp.stream ${c.index}: segment sizes ${l.client}→${l.server}`, svg: barsSvg('histogram', `Segment sizes ${l.client}→${l.server} (payload bytes)`, histogramBars(c.clientToServer), 'payload bytes per segment', 'segments') });
+    out.push({ id: `sizes-${c.index}-s2c`, title: `tcp.stream ${c.index}: segment sizes ${l.server}→${l.client}`, svg: barsSvg('histogram', `Segment sizes ${l.server}→${l.client} (payload bytes)`, histogramBars(c.serverToClient), 'payload bytes per segment', 'segments') });
+    const tp = (d: DirectionReport): Array<[number, number]> => d.throughput.bytesPerBin.map((b, i) => [c.start + (i + 0.5) * d.throughput.binSeconds, (b * 8) / d.throughput.binSeconds / 1e6]);
+    out.push({ id: `throughput-${c.index}`, title: `tcp.stream ${c.index}: throughput over time`, svg: linesSvg('throughput', `Throughput, tcp.stream ${c.index} (Mbit/s)`, [{ name: `${l.client}→${l.server}`, points: tp(c.clientToServer), dots: false }, { name: `${l.server}→${l.client}`, points: tp(c.serverToClient), dots: false }], 'seconds since the capture began', 'Mbit/s') });
+    out.push({ id: `rtt-${c.index}`, title: `tcp.stream ${c.index}: RTT over time`, svg: linesSvg('rtt', `RTT samples, tcp.stream ${c.index} (ms)`, [{ name: `data ${l.client}→${l.server}`, points: c.clientToServer.rtt.series.map(([t, v]) => [c.start + t, v]) }, { name: `data ${l.server}→${l.client}`, points: c.serverToClient.rtt.series.map(([t, v]) => [c.start + t, v]) }], 'seconds since the capture began', 'ms (data segment → its ACK)') });
+  }
+  r.app.relays.forEach((rl, i) => {
+    if (rl.delayMs) out.push({ id: `relay-${i}`, title: `Relay ${rl.song}: time each chunk spent in the server`, svg: linesSvg('relay-delay', `Relay ${rl.from}→server→${rl.to}: per-chunk delay in the server (ms)`, [{ name: rl.song, points: rl.delayMs.series }], 'seconds since the capture began', 'ms in the server') });
+  });
+  return out;
+}
+
+interface Table { head: string[]; rows: string[][] }
+
+function tables(r: FullAnalysis): Record<string, Table> {
+  const conns: Table = {
+    head: ['stream', 'client', 'server', 'state', 'iRTT', 'MSS c/s', 'WS c/s', 'SACK', 'packets c→s / s→c', 'payload c→s / s→c', 'filter'],
+    rows: r.connections.map((c) => {
+      const l = label(r, c);
+      const n = c.handshake.negotiated;
+      return [String(c.index), `${l.client} ${c.client.ip}:${c.client.port}`, `${c.server.ip}:${c.server.port}`, `${c.state} ${c.history}`, c.handshake.initialRttMs === null ? '—' : `${c.handshake.initialRttMs.toFixed(3)} ms`,
+        `${c.handshake.mss.client ?? '—'} / ${c.handshake.mss.server ?? '—'}`, n.windowScaling ? `${n.clientShift} / ${n.serverShift}` : 'off', n.sack ? 'yes' : 'no',
+        `${c.clientToServer.packets} / ${c.serverToClient.packets}`, `${bytes(c.clientToServer.payloadBytes)} / ${bytes(c.serverToClient.payloadBytes)}`, c.filter];
+    }),
+  };
+  const sizes: Table = {
+    head: ['stream', 'direction', 'data segments', 'min', 'p50', 'p90', 'max', 'most common sizes', 'above MSS'],
+    rows: r.connections.flatMap((c) => {
+      const l = label(r, c);
+      return ([[`${l.client}→${l.server}`, c.clientToServer], [`${l.server}→${l.client}`, c.serverToClient]] as const).map(([name, d]) => [String(c.index), name, String(d.dataSegments), String(d.segmentSize.min), String(d.segmentSize.p50), String(d.segmentSize.p90), String(d.segmentSize.max), d.segmentSize.top.slice(0, 3).map((t) => `${t.value}×${t.count}`).join(', '), String(d.aboveMss)]);
+    }),
+  };
+  const flagNames = Object.keys(r.flagFilters) as FlagName[];
+  const flags: Table = {
+    head: ['stream', 'direction', ...flagNames],
+    rows: r.connections.flatMap((c) => {
+      const l = label(r, c);
+      return ([[`${l.client}→${l.server}`, c.clientToServer], [`${l.server}→${l.client}`, c.serverToClient]] as const).map(([name, d]) => [String(c.index), name, ...flagNames.map((f) => String(d.flags[f]))]);
+    }),
+  };
+  const streams: Table = {
+    head: ['client', 'kind', 'song', 'peer', 'bytes', 'chunks', 'start', 'duration', 'throughput', 'status', 'intact', 'filter'],
+    rows: r.app.streams.map((s) => [s.client, `${s.kind} (${s.dir === 's2c' ? 'to the client' : 'to the server'})`, s.song, s.peer ?? '', `${bytes(s.bytes)} of ${bytes(s.size - s.offset)}`, String(s.chunks), ms(s.start), `${s.durationMs.toFixed(1)} ms`, mbps(s.throughputBps), s.status + (s.abort ? ` (${s.abort.code})` : ''), s.intact === null ? 'unknown (capture lacks bytes)' : s.intact ? 'yes (sha256)' : 'NO', s.filter]),
+  };
+  const plays: Table = {
+    head: ['client', 'song', 'when', 'source', 'transfer'],
+    rows: r.app.plays.map((p) => [p.client, p.song, ms(p.t), p.source === 'cache' ? 'cache (no network transfer)' : p.resumedFrom ? `network, resumed at byte ${p.resumedFrom}` : 'network', p.stream ?? 'none']),
+  };
+  const relays: Table = {
+    head: ['kind', 'song', 'from', 'to', 'bytes in / out', 'content matched', 'intact', 'delay in server p50 / p95 / max', 'stalls'],
+    rows: r.app.relays.map((rl) => [rl.kind, rl.song, rl.kind === 'play-on' ? `server library (asked by ${rl.from})` : rl.from, rl.to, `${bytes(rl.bytesIn)} / ${bytes(rl.bytesOut)}`, rl.contentMatched ? 'yes (same sha256 on both legs)' : 'no', rl.intact === null ? 'unknown' : rl.intact ? 'yes' : 'NO',
+      rl.delayMs ? `${rl.delayMs.p50.toFixed(3)} / ${rl.delayMs.p95.toFixed(3)} / ${rl.delayMs.max.toFixed(3)} ms (${rl.delayMs.samples} chunks)` : '—', rl.stalls.length ? rl.stalls.map((s) => `${s.durationMs.toFixed(0)} ms: ${s.cause}`).join('; ') : 'none']),
+  };
+  const messages: Table = {
+    head: ['message', 'count'],
+    rows: Object.entries(r.app.messageCounts).map(([k, v]) => [k, String(v)]),
+  };
+  return { conns, sizes, flags, streams, plays, relays, messages };
+}
+
+const READING = [
+  ['The three-way handshake', 'Each connection starts with SYN (client), SYN-ACK (server), ACK (client): see the ladder diagrams. The time from the SYN to that last ACK is the initial RTT (iRTT). Both SYNs carry options: MSS (the largest segment each side accepts), window scale (WS) and SACK permission.'],
+  ['Segment sizes', 'Bulk transfers fill segments up to the MSS; the histograms show a tall bar at the MSS and smaller segments at the ends of writes. Segments larger than the MSS mean the capture saw them before the network card (or kernel) split them: offloads were on.'],
+  ['Retransmissions and friends', 'A retransmission sends bytes again; duplicate ACKs before a fast retransmission show the receiver asking for the missing byte. Each finding below has the Wireshark display filter that lists exactly those packets.'],
+  ['The streams', 'Songs travel as DATA frames of our protocol inside the TCP byte stream. Each transfer is checked against the sha256 its sender announced.'],
+  ['The relay', 'In a relay, client A sends its song to the server, which forwards each chunk to client B. The per-chunk delay is the time between the chunk\'s last byte arriving from A and its first byte leaving for B, both seen at the server.'],
+];
+
+function htmlTable(t: Table, filterCol = -1): string {
+  const cell = (v: string, i: number): string => (i === filterCol || (t.head[i] === 'filter') ? `<td><code>${esc(v)}</code></td>` : `<td>${esc(v)}</td>`);
+  return `<table><thead><tr>${t.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+function mdTable(t: Table): string {
+  const c = (v: string): string => v.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [`| ${t.head.map(c).join(' | ')} |`, `| ${t.head.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map((v, i) => (t.head[i] === 'filter' ? `\`${c(v)}\`` : c(v))).join(' | ')} |`)].join('\n');
+}
+
+function headline(r: FullAnalysis): string[] {
+  const a = r.app;
+  const lines = [`${r.capture.file}: ${r.capture.packets} packets (${r.capture.tcpPackets} TCP) over ${ms(r.capture.duration)}, ${r.connections.length} TCP connection(s)${r.capture.partial ? ', PARTIAL (truncated file)' : ''}`];
+  if (a.clients.length) lines.push(`clients: ${a.clients.map((c) => `${c.name ?? c.asked} (${c.ip})`).join(', ')}; ${a.streams.length} stream(s), ${a.plays.length} play(s) (${a.plays.filter((p) => p.source === 'cache').length} from cache), ${a.relays.length} relay(s)`);
+  for (const rl of a.relays) lines.push(`${rl.kind} ${rl.song}: ${rl.kind === 'relay' ? rl.from : 'library'} → ${rl.to}, ${rl.intact ? 'intact' : rl.intact === null ? 'integrity unknown' : 'NOT intact'}${rl.delayMs ? `, server delay p50 ${rl.delayMs.p50.toFixed(3)} ms / p95 ${rl.delayMs.p95.toFixed(3)} ms` : ''}${rl.stalls.length ? `, ${rl.stalls.length} stall(s)` : ''}`);
+  return lines;
+}
+
+export function renderHtml(r: FullAnalysis, cs: Chart[]): string {
+  const t = tables(r);
+  const f = findings(r);
+  const chart = (id: string): string => cs.find((c) => c.id === id)?.svg ?? '';
+  const byConn = r.connections.map((c) => {
+    const l = label(r, c);
+    return `<section class="conn"><h3>tcp.stream ${c.index}: ${esc(l.client)} ${esc(`${c.client.ip}:${c.client.port}`)} ⇄ ${esc(l.server)} ${esc(`${c.server.ip}:${c.server.port}`)}</h3>
+<p>Wireshark: <code>${esc(c.filter)}</code> · initial RTT ${c.handshake.initialRttMs === null ? '—' : `${c.handshake.initialRttMs.toFixed(3)} ms`} · negotiated MSS ${c.handshake.negotiated.mss ?? '—'} · state ${esc(c.state)} · history <code>${esc(c.history)}</code></p>
+<div class="charts">${chart(`ladder-${c.index}`)}</div>
+<div class="charts">${chart(`sizes-${c.index}-c2s`)}${chart(`sizes-${c.index}-s2c`)}${chart(`throughput-${c.index}`)}${chart(`rtt-${c.index}`)}</div></section>`;
+  }).join('\n');
+  const relayCharts = r.app.relays.map((_, i) => chart(`relay-${i}`)).join('');
+  const m = r.manifest;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tcp-audio-lab report — ${esc(r.capture.file)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:16px 24px;color:#111;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:2px solid #e5e7eb;padding-bottom:4px;margin-top:2em}
+table{border-collapse:collapse;margin:8px 0;font-size:13px;display:block;overflow-x:auto}
+th,td{border:1px solid #d1d5db;padding:3px 8px;text-align:left;white-space:nowrap}th{background:#f3f4f6}
+code{background:#f3f4f6;padding:1px 4px;border-radius:3px;font-size:12px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{border:1px solid #e5e7eb;border-radius:6px;max-width:100%;height:auto}
+.findings li{margin:4px 0}.muted{color:#555}dl.reading dt{font-weight:bold;margin-top:6px}
+</style></head><body>
+<h1>tcp-audio-lab report</h1>
+<p class="muted">${headline(r).map(esc).join('<br>')}</p>
+${m ? `<p class="muted">Run <code>${esc(m.runId ?? '')}</code> · runtime ${esc(m.runtime ?? '')}${m.impairments ? ` · impairments <code>${esc(JSON.stringify(m.impairments))}</code>` : ''}</p>` : ''}
+<h2 id="reading">How to read this report</h2>
+<dl class="reading">${READING.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
+<h2 id="timeline">The experiment</h2>
+<div class="charts">${chart('timeline')}</div>
+<h2 id="findings">Findings (check each in Wireshark with its filter)</h2>
+${f.length ? `<ul class="findings">${f.map((x) => `<li>${esc(x.text)}<br><code>${esc(x.filter)}</code></li>`).join('')}</ul>` : '<p>Nothing unusual: no retransmissions, zero windows, resets or protocol errors.</p>'}
+<h2 id="connections">Connections</h2>
+${htmlTable(t.conns!)}
+<h3>Segment sizes</h3>${htmlTable(t.sizes!)}
+<h3>TCP analysis flags (as Wireshark's tcp.analysis.*)</h3>${htmlTable(t.flags!)}
+<h2 id="streams">Streams</h2>${t.streams!.rows.length ? htmlTable(t.streams!) : '<p>No streams.</p>'}
+<h3>Plays</h3>${t.plays!.rows.length ? htmlTable(t.plays!) : '<p>No plays.</p>'}
+<h2 id="relays">Relayed streams</h2>${t.relays!.rows.length ? htmlTable(t.relays!) : '<p>No relays.</p>'}
+<div class="charts">${relayCharts}</div>
+<h3>Messages</h3>${htmlTable(t.messages!)}
+<h2 id="per-connection">Each connection</h2>
+${byConn}
+<p class="muted">Generated by tcp-audio-lab from ${esc(r.capture.file)} (${esc(r.capture.format)}). Schema: docs/report-schema.md.</p>
+</body></html>
+`;
+}
+
+export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
+  const t = tables(r);
+  const f = findings(r);
+  const img = (id: string): string => {
+    const c = cs.find((x) => x.id === id);
+    return c ? `![${c.title}](charts/${c.id}.svg)` : '';
+  };
+  const out = [`# tcp-audio-lab report — ${r.capture.file}`, '', ...headline(r).map((l) => `- ${l}`), '', '## How to read this report', '', ...READING.map(([k, v]) => `- **${k}.** ${v}`), ''];
+  out.push('## The experiment', '', img('timeline'), '', '## Findings', '');
+  out.push(...(f.length ? f.map((x) => `- ${x.text} — \`${x.filter}\``) : ['Nothing unusual.']), '');
+  out.push('## Connections', '', mdTable(t.conns!), '', '### Segment sizes', '', mdTable(t.sizes!), '', '### TCP analysis flags', '', mdTable(t.flags!), '');
+  out.push('## Streams', '', mdTable(t.streams!), '', '### Plays', '', mdTable(t.plays!), '', '## Relayed streams', '', mdTable(t.relays!), '');
+  r.app.relays.forEach((_, i) => out.push(img(`relay-${i}`)));
+  out.push('', '### Messages', '', mdTable(t.messages!), '', '## Each connection', '');
+  for (const c of r.connections) {
+    out.push(`### tcp.stream ${c.index}`, '', `Wireshark: \`${c.filter}\``, '', img(`ladder-${c.index}`), '', img(`sizes-${c.index}-c2s`), img(`sizes-${c.index}-s2c`), '', img(`throughput-${c.index}`), img(`rtt-${c.index}`), '');
+  }
+  return out.join('\n');
+}
+
+/** The few lines for the terminal. */
+export function terminalSummary(r: FullAnalysis): string {
+  const lines = headline(r);
+  const f = findings(r);
+  if (f.length) lines.push(`${f.length} finding(s), e.g. ${f[0]!.text} — ${f[0]!.filter}`);
+  return lines.join('\n');
+}
+
+export interface WrittenReport { json: string; html: string; md: string; charts: string[] }
+
+/** Writes report.json, report.html, report.md and charts/*.svg into `dir`. */
+export async function writeReport(r: FullAnalysis, dir: string): Promise<WrittenReport> {
+  const cs = charts(r);
+  await mkdir(join(dir, 'charts'), { recursive: true });
+  const files: string[] = [];
+  for (const c of cs) {
+    const p = join(dir, 'charts', `${c.id}.svg`);
+    await writeFile(p, c.svg);
+    files.push(p);
+  }
+  const w: WrittenReport = { json: join(dir, 'report.json'), html: join(dir, 'report.html'), md: join(dir, 'report.md'), charts: files };
+  await writeFile(w.json, JSON.stringify(r, null, 1));
+  await writeFile(w.html, renderHtml(r, cs));
+  await writeFile(w.md, renderMarkdown(r, cs));
+  return w;
+}

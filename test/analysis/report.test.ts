@@ -1,0 +1,143 @@
+/**
+ * The app-level analysis and the report, on a real lab run (local runtime, captured with tcpdump so
+ * that every byte of every loopback segment is in the file): the protocol decoded from the capture
+ * matches what the scenario did, streams verify by sha256, the relay pairs with its source, and
+ * report.html renders in real headless Chromium with every chart drawn.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chromium, type Browser } from 'playwright-core';
+import { MUSIC, ROOT, tempDir } from '../helpers.ts';
+import { runLocalLab, type LocalLabResult } from '../../services/lab/local.ts';
+import type { FullAnalysis } from '../../analysis/app/index.ts';
+
+let run: LocalLabResult;
+let report: FullAnalysis;
+let browser: Browser;
+const sha = async (f: string): Promise<string> => createHash('sha256').update(await readFile(f)).digest('hex');
+
+beforeAll(async () => {
+  const runs = await tempDir('audiolab-report-');
+  run = await runLocalLab({ runsDir: runs, port: 5063, capture: 'tcpdump' });
+  report = JSON.parse(await readFile(join(run.runDir, 'report.json'), 'utf8')) as FullAnalysis;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('app-level analysis of a lab capture', () => {
+  it('names the clients from HELLO/WELCOME and the manifest, and decodes every byte', () => {
+    expect(run.ok).toBe(true);
+    const a = report.app;
+    expect(a.clients.map((c) => [c.name, c.role, c.ip]).sort()).toEqual([['client-a', 'client-a', '127.0.0.11'], ['client-b', 'client-b', '127.0.0.12']]);
+    expect(a.undecoded).toEqual([]);
+    for (const c of a.connections) {
+      expect(c.c2s.gaps + c.s2c.gaps).toBe(0);
+      const tcp = report.connections.find((x) => x.index === c.conn)!;
+      expect(c.c2s.bytes).toBe(tcp.clientToServer.payloadBytes);
+      expect(c.s2c.bytes).toBe(tcp.serverToClient.payloadBytes);
+    }
+    // the scenario's requests, each seen once
+    for (const t of ['LIST', 'PLAY', 'PLAYED', 'UPLOAD', 'UPLOAD_DONE', 'PLAY_ON', 'SEND_TO']) expect(a.messageCounts[t as 'LIST']).toBe(1);
+    expect(a.messageCounts.HELLO).toBe(2);
+    expect(a.messageCounts.ACCEPT).toBe(2);
+    const who = a.timeline.filter((e) => e.type === 'HELLO').map((e) => e.client).sort();
+    expect(who).toEqual(['client-a', 'client-b']);
+  });
+
+  it('finds every stream, verifies each by sha256 against the song files, and shows the cached replay as a play with no transfer', async () => {
+    const s = report.app.streams;
+    const kinds = s.map((x) => `${x.client}:${x.kind}:${x.song}`).sort();
+    expect(kinds).toEqual([
+      'client-a:play:ode-to-joy.wav', 'client-a:send-to:chimes-32bit-16k.wav', 'client-a:upload:uploaded-by-client-a.wav',
+      'client-b:play-on:scale-24bit-48k.wav', 'client-b:relay:chimes-32bit-16k.wav',
+    ]);
+    for (const x of s) {
+      expect(x.status).toBe('complete');
+      expect(x.intact).toBe(true);
+      expect(x.bytes).toBe(x.size);
+      expect(x.chunks).toBeGreaterThan(0);
+      expect(x.throughputBps).toBeGreaterThan(0);
+    }
+    const byKind = (k: string): (typeof s)[number] => s.find((x) => x.kind === k)!;
+    expect(byKind('play').sha256).toBe(await sha(join(MUSIC, 'ode-to-joy.wav')));
+    expect(byKind('relay').sha256).toBe(await sha(join(MUSIC, 'chimes-32bit-16k.wav')));
+    expect(byKind('upload').sha256).toBe(await sha(join(MUSIC, 'frere-jacques-8bit.wav')));
+    const plays = report.app.plays;
+    expect(plays.map((p) => [p.song, p.source, p.stream === null])).toEqual([['ode-to-joy.wav', 'network', false], ['ode-to-joy.wav', 'cache', true]]);
+  });
+
+  it('pairs the relay with its source by content and measures each chunk\'s time in the server', () => {
+    const relay = report.app.relays.find((r) => r.kind === 'relay')!;
+    expect(relay).toBeDefined();
+    expect(relay.from).toBe('client-a');
+    expect(relay.to).toBe('client-b');
+    expect(relay.contentMatched).toBe(true);
+    expect(relay.intact).toBe(true);
+    expect(relay.bytesIn).toBe(relay.bytesOut);
+    const out = report.app.streams.find((s) => s.id === relay.outStream)!;
+    expect(relay.delayMs!.samples).toBe(out.chunks);
+    expect(relay.delayMs!.p50).toBeGreaterThanOrEqual(0);
+    expect(relay.delayMs!.max).toBeGreaterThanOrEqual(relay.delayMs!.p95);
+    expect(relay.delayMs!.p95).toBeGreaterThanOrEqual(relay.delayMs!.p50);
+    const playOn = report.app.relays.find((r) => r.kind === 'play-on')!;
+    expect(playOn.from).toBe('client-a');
+    expect(playOn.contentMatched).toBe(true);
+  });
+
+  it('draws a ladder of each handshake and teardown with the options', () => {
+    for (const c of report.connections) {
+      expect(c.ladder.slice(0, 3).map((l) => [l.flags, l.fromClient])).toEqual([['SYN', true], ['SYN-ACK', false], ['ACK', true]]);
+      expect(c.ladder[0]!.options).toMatch(/MSS=\d+/);
+      expect(c.ladder.some((l) => l.flags.includes('FIN'))).toBe(true);
+    }
+  });
+});
+
+describe('report files', () => {
+  it('report.html renders in headless Chromium with no console errors, and every chart has content', async () => {
+    const html = join(run.runDir, 'report.html');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+    const requests: string[] = [];
+    page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+    await page.goto(`file://${html}`);
+    const charts = await page.$$eval('svg.chart', (els) => els.map((e) => ({ kind: e.getAttribute('data-kind'), marks: e.querySelectorAll('.mark').length, w: e.getBoundingClientRect().width })));
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]); // self-contained
+    const kinds = new Set(charts.map((c) => c.kind));
+    for (const k of ['timeline', 'ladder', 'histogram', 'throughput', 'rtt', 'relay-delay']) expect(kinds.has(k)).toBe(true);
+    for (const c of charts) {
+      expect(c.marks).toBeGreaterThan(0);
+      expect(c.w).toBeGreaterThan(100);
+    }
+    // the text a learner looks for is there
+    const text = await page.textContent('body');
+    for (const s of ['three-way handshake', 'MSS', 'Segment sizes', 'Relayed streams', 'tcp.stream eq 0']) expect(text).toContain(s);
+    const shots = join(ROOT, '.cache', 'screenshots');
+    await mkdir(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, 'report-top.png') });
+    await page.locator('svg[data-kind=ladder]').first().screenshot({ path: join(shots, 'report-ladder.png') });
+    await page.locator('svg[data-kind=timeline]').screenshot({ path: join(shots, 'report-timeline.png') });
+    await page.screenshot({ path: join(shots, 'report-full.png'), fullPage: true });
+    expect(existsSync(join(shots, 'report-ladder.png'))).toBe(true);
+    await page.close();
+  });
+
+  it('report.md links charts that exist, with the same tables', async () => {
+    const md = await readFile(join(run.runDir, 'report.md'), 'utf8');
+    const links = [...md.matchAll(/\]\((charts\/[^)]+\.svg)\)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(5);
+    for (const l of links) expect(existsSync(join(run.runDir, l))).toBe(true);
+    expect((await readdir(join(run.runDir, 'charts'))).length).toBe(new Set(links).size);
+    expect(md).toContain('| client | kind | song |');
+    expect(md).toContain('tcp.stream eq 0');
+  });
+});
