@@ -4,20 +4,28 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateDoc } from '../services/protocol/describe.ts';
+import { luaDissector } from '../analysis/wireshark/generate.ts';
 
 if (process.argv.includes('--help')) {
-  console.log('Usage: node scripts/docs.ts [--check]\n\nRewrites the generated message table in docs/protocol.md from services/protocol/schema.ts.\n--check: exit 1 if the document is out of date instead of writing it.');
+  console.log('Usage: node scripts/docs.ts [--check]\n\nRewrites what is generated from services/protocol/schema.ts: the message table in docs/protocol.md and the Wireshark dissector analysis/wireshark/audiolab.lua.\n--check: exit 1 if the document is out of date instead of writing it.');
   process.exit(0);
 }
-const path = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'protocol.md');
-const doc = await readFile(path, 'utf8');
-const next = updateDoc(doc);
-if (process.argv.includes('--check')) {
-  if (next !== doc) {
-    console.error('docs/protocol.md is out of date: run npm run docs');
-    process.exit(1);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const targets: Array<[string, (old: string) => string]> = [
+  [join(root, 'docs', 'protocol.md'), updateDoc],
+  [join(root, 'analysis', 'wireshark', 'audiolab.lua'), () => luaDissector()],
+];
+let stale = 0;
+for (const [path, make] of targets) {
+  const doc = await readFile(path, 'utf8').catch(() => '');
+  const next = make(doc);
+  if (next === doc) continue;
+  if (process.argv.includes('--check')) {
+    console.error(`${path} is out of date: run npm run docs`);
+    stale++;
+  } else {
+    await writeFile(path, next);
+    console.log(`updated ${path}`);
   }
-} else if (next !== doc) {
-  await writeFile(path, next);
-  console.log('updated docs/protocol.md');
 }
+process.exit(stale ? 1 : 0);
