@@ -1,9 +1,40 @@
 /**
  * Writes a large, realistic pcap for the analysis benchmark: many interleaved TCP connections
  * (handshake, 1448-byte data segments, an ACK every two segments, some retransmissions, FINs), as
- * Ethernet/IPv4 frames with full payloads. Deterministic.
+ * Ethernet/IPv4 frames with full payloads. Each connection's data is an audiolab stream (a
+ * STREAM_START, then 16 KiB DATA frames), so the app-level analysis and the report do their full
+ * work: reassembly, frame decoding, sha256 of every byte. Deterministic.
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
+import { encodeDataHeader, encodeToBuffer } from '../services/protocol/index.ts';
+
+/** An endless audiolab stream: STREAM_START, then DATA frames of 16 KiB. */
+class AudiolabStream {
+  private buf: Buffer;
+  private readonly streamId: number;
+  private seq = 0;
+  private offset = 0;
+  private static readonly audio = Buffer.alloc(16384, 0x61);
+
+  constructor(streamId: number) {
+    this.streamId = streamId;
+    this.buf = encodeToBuffer({
+      type: 'STREAM_START', streamId, kind: 'play', song: `bench-${streamId}.wav`, size: 1e9, offset: 0, sha256: '0'.repeat(64),
+      format: { sampleRate: 44100, channels: 2, bitsPerSample: 16, encoding: 'pcm' },
+    });
+  }
+
+  take(n: number): Buffer {
+    while (this.buf.length < n) {
+      const h = encodeDataHeader(this.streamId, this.seq++, this.offset, AudiolabStream.audio.length);
+      this.offset += AudiolabStream.audio.length;
+      this.buf = Buffer.concat([this.buf, h, AudiolabStream.audio]);
+    }
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    return out;
+  }
+}
 
 export function writeSyntheticCapture(path: string, targetPackets: number, connections = 200): number {
   const fd = openSync(path, 'w');
@@ -13,10 +44,9 @@ export function writeSyntheticCapture(path: string, targetPackets: number, conne
   const hdr = Buffer.alloc(24);
   hdr.writeUInt32LE(0xa1b2c3d4, 0); hdr.writeUInt16LE(2, 4); hdr.writeUInt16LE(4, 6); hdr.writeUInt32LE(262144, 16); hdr.writeUInt32LE(1, 20);
   hdr.copy(out, 0); used = 24;
-  const payload = Buffer.alloc(1448, 0x61);
   let packets = 0;
   let t = 1_700_000_000 * 1e6; // µs
-  const frame = (c: number, fromClient: boolean, seq: number, ack: number, flags: number, len: number, win: number): void => {
+  const frame = (c: number, fromClient: boolean, seq: number, ack: number, flags: number, len: number, win: number, payload?: Buffer): void => {
     const total = 14 + 20 + 32 + len;
     if (used + 16 + total > out.length) flush();
     t += 7;
@@ -35,12 +65,12 @@ export function writeSyntheticCapture(path: string, targetPackets: number, conne
     out[f + 46] = 8 << 4; out[f + 47] = flags; out.writeUInt16BE(win, f + 48);
     // options: NOP NOP TS
     out[f + 54] = 1; out[f + 55] = 1; out[f + 56] = 8; out[f + 57] = 10; out.writeUInt32BE(packets, f + 58); out.writeUInt32BE(packets, f + 62);
-    if (len > 0) payload.copy(out, f + 66, 0, len);
+    if (len > 0) payload!.copy(out, f + 66, 0, len);
     used += 16 + total;
     packets++;
   };
   const perConn = Math.floor(targetPackets / connections);
-  const state = Array.from({ length: connections }, (_, c) => ({ c, cseq: (c * 7919 * 65537) >>> 0, sseq: (c * 104729 * 31) >>> 0, sent: 0, phase: 0, n: 0 }));
+  const state = Array.from({ length: connections }, (_, c) => ({ c, cseq: (c * 7919 * 65537) >>> 0, sseq: (c * 104729 * 31) >>> 0, sent: 0, phase: 0, n: 0, stream: new AudiolabStream(c + 1), last: Buffer.alloc(0) }));
   let live = connections;
   while (live > 0) {
     for (const s of state) {
@@ -55,10 +85,11 @@ export function writeSyntheticCapture(path: string, targetPackets: number, conne
       }
       if (s.phase === 1) {
         for (let k = 0; k < 2; k++) {
-          frame(c, true, s.cseq + 1 + s.sent, s.sseq + 1, 0x18, 1448, 502);
+          s.last = Buffer.from(s.stream.take(1448));
+          frame(c, true, s.cseq + 1 + s.sent, s.sseq + 1, 0x18, 1448, 502, s.last);
           s.sent += 1448;
         }
-        if (s.n % 997 === 0) frame(c, true, s.cseq + 1 + s.sent - 1448, s.sseq + 1, 0x18, 1448, 502); // a retransmission
+        if (s.n % 997 === 0) frame(c, true, s.cseq + 1 + s.sent - 1448, s.sseq + 1, 0x18, 1448, 502, s.last); // a retransmission
         frame(c, false, s.sseq + 1, s.cseq + 1 + s.sent, 0x10, 0, 1000);
         s.n += 3;
         if (s.n >= perConn - 4) s.phase = 2;

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts';
 import { FLAG_BITS } from '../tcp/rules.ts';
+import type { Connection } from '../tcp/connection.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
 import { AppDecoder } from './decode.ts';
 import { AppModel, type ClientIdentity, type PlayRecord, type StreamRecord, type TimelineEvent } from './model.ts';
@@ -53,7 +54,9 @@ export function findManifest(capture: string): LabManifest | null {
   }
 }
 
-export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null } = {}): FullAnalysis {
+/** `app: false` skips the protocol decoding (TCP analysis only; `app` is then empty). */
+export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null; app?: boolean } = {}): FullAnalysis {
+  const withApp = options.app !== false;
   const manifest = options.manifest === undefined ? findManifest(path) : options.manifest;
   const roles = new Map((manifest?.hosts ?? []).map((h) => [h.ip, h.role]));
   const conns: Array<{ ip: string; port: number }> = [];
@@ -63,10 +66,12 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
   let lastTime = 0;
   const result = analyze(path, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    onPayload: (conn, fromClient, seq, data, t, frame, seglen) => {
-      conns[conn.index] = conn.client;
-      decoder.onPayload(conn, fromClient, seq, data, t, frame, seglen);
-    },
+    ...(withApp ? {
+      onPayload: (conn: Connection, fromClient: boolean, seq: number, data: Buffer, t: number, frame: number, seglen: number) => {
+        conns[conn.index] = conn.client;
+        decoder.onPayload(conn, fromClient, seq, data, t, frame, seglen);
+      },
+    } : {}),
     onAnalyzed: (rec) => {
       lastTime = rec.conn.end;
       if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;

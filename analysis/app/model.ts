@@ -187,7 +187,7 @@ export class AppModel implements AppSink {
 
   private startStream(m: AppMessage, s: MessageOf<'STREAM_START'>): void {
     const kind = (['play', 'play-on', 'relay'].includes(s.kind) ? s.kind : 'play') as StreamKind;
-    this.open(m, s.streamId, 's2c', kind, s.song, s.from ?? null, s.size, s.offset, s.sha256);
+    this.open(m, s.streamId, m.dir, kind, s.song, s.from ?? null, s.size, s.offset, s.sha256);
   }
 
   private ready(m: AppMessage, r: MessageOf<'READY'>): void {

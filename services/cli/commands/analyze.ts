@@ -32,6 +32,7 @@ export const analyzeCommand: Command = {
     out: { type: 'string', short: 'o', help: 'Write report.html, report.md, report.json and charts/ into this folder', placeholder: 'DIR' },
     json: { type: 'string', help: 'Write the JSON to FILE, or - for stdout', placeholder: 'FILE|-' },
     manifest: { type: 'string', help: 'The lab manifest (default: lab.json beside the capture, if any)', placeholder: 'FILE' },
+    'tcp-only': { type: 'boolean', help: 'Only the TCP analysis: do not decode the audiolab protocol (faster on captures of other traffic)' },
   },
   examples: ['audiolab analyze runs/latest/capture.pcap --out runs/latest', 'audiolab analyze lab.pcapng --json - | jq ".app.relays"'],
   async run(ctx) {
@@ -49,7 +50,7 @@ export const analyzeCommand: Command = {
     }
     let result: FullAnalysis;
     try {
-      result = analyzeWithApp(file, { manifest, onProgress: (n, total) => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) });
+      result = analyzeWithApp(file, { manifest, app: ctx.values['tcp-only'] !== true, onProgress: (n, total) => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) });
     } catch (err) {
       line.done();
       if (err instanceof AudioLabError && err.context.partialResult) {
