@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { release, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { LiveCapture } from '../../capture/live.ts';
+import { ChildCapture } from '../../capture/child.ts';
 import { TcpdumpCapture } from '../../capture/tcpdump.ts';
 import { analyzeWithApp, type FullAnalysis } from '../../analysis/app/index.ts';
 import { writeReport } from '../../analysis/report/report.ts';
@@ -77,7 +77,7 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   const capturePath = join(runDir, 'capture.pcap');
   const filter = `tcp port ${port} and host ${LOCAL_HOSTS.server}`;
   const tool = o.capture ?? 'cap';
-  const cap = tool === 'tcpdump' ? new TcpdumpCapture('lo', filter, capturePath) : new LiveCapture('lo', filter, capturePath);
+  const cap = tool === 'tcpdump' ? new TcpdumpCapture('lo', filter, capturePath) : new ChildCapture('lo', filter, capturePath);
   const failures: string[] = [];
   const server = spawnAudiolab(['server', '--host', LOCAL_HOSTS.server, '--port', String(port), '--music', serverMusic], {}, join(logs, 'server.log'));
   try {
@@ -101,7 +101,7 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   } finally {
     server.kill('SIGTERM');
     await exitCode(server);
-    await cap.stop();
+    await cap.stop().catch((err: unknown) => { failures.push(`capture failed: ${(err as Error).message}`); });
   }
   await rm(join(runDir, 'cache'), { recursive: true, force: true });
   const manifest = {

@@ -1,10 +1,14 @@
-/** Live capture with `cap` on loopback while the real audio system runs, then analysed (and checked by tshark). */
+/**
+ * Live capture with `cap` on loopback while the real audio system runs, then analysed (and checked by
+ * tshark). The capture runs in a child process (ChildCapture → `audiolab capture` → LiveCapture), as
+ * the lab runs it.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { collect, ROOT, startServer, tempDir, type TestLab } from '../helpers.ts';
-import { LiveCapture } from '../../capture/live.ts';
+import { ChildCapture } from '../../capture/child.ts';
 import { analyze } from '../../analysis/analyze.ts';
 import { flagDifferences, connectionDifferences } from './oracle.ts';
 
@@ -15,7 +19,7 @@ describe('live capture (cap)', () => {
   it('captures a real play session on loopback into a pcap that we and tshark read alike', async () => {
     lab = await startServer();
     const file = join(await tempDir(), 'live.pcap');
-    const cap = new LiveCapture('lo', `tcp port ${lab.port}`, file);
+    const cap = new ChildCapture('lo', `tcp port ${lab.port}`, file);
     await cap.start();
     const a = await lab.client('a');
     const bytes = (await collect(await a.play('ode-to-joy.wav'))).length;
