@@ -9,24 +9,26 @@ import { join } from 'node:path';
 import { machine, ROOT, table, type Row } from './lib.ts';
 import { streamingBench } from './streaming.ts';
 import { analysisBench } from './analysis.ts';
+import { labBench } from './lab.ts';
 
 const { values } = parseArgs({ options: {
   help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' }, write: { type: 'boolean' }, only: { type: 'string' },
 } });
 if (values.help) {
-  console.log(`Usage: npm run bench -- [--quick] [--write] [--only streaming]
+  console.log(`Usage: npm run bench -- [--quick] [--write] [--only streaming|analysis|lab]
 
 Runs the benchmarks in bench/ and prints each figure beside its reference (iperf3, bare TCP, tshark,
 tcptrace…) measured in the same run, with the ratio ours/reference.
   --quick   smaller inputs (a smoke run)
   --write   record the results in docs/benchmarks.md and bench/results/latest.json
-  --only    run one group: streaming | analysis`);
+  --only    run one group: streaming | analysis | lab`);
   process.exit(0);
 }
 
 const groups: Record<string, () => Promise<{ rows: Row[]; notes: string[] }>> = {
   streaming: () => streamingBench({ quick: values.quick ?? false }),
   analysis: () => analysisBench({ quick: values.quick ?? false }),
+  lab: () => labBench(),
 };
 const selected = values.only ? [values.only] : Object.keys(groups);
 const rows: Row[] = [];

@@ -19,6 +19,16 @@ until grep -q "listening on" "$RUN_DIR/tcpdump.log" 2>/dev/null && [ -s "$OUT" ]
   sleep 0.1
 done
 tcpdump --version 2>&1 | head -1 > "$RUN_DIR/tcpdump-version.txt"
+mkdir -p "$RUN_DIR/hosts"
+IP=$(ip -4 -o addr show dev "$IFACE" | awk '{print $4}' | cut -d/ -f1)
+MAC=$(cat "/sys/class/net/$IFACE/address" 2>/dev/null || echo "")
+OFF=$(if grep -q ': on' "$RUN_DIR/offloads.txt" 2>/dev/null; then echo unchanged; else echo off; fi)
+cat > "$RUN_DIR/hosts/server.json" <<JSON
+{ "role": "server", "ip": "$IP", "mac": "$MAC", "interface": "$IFACE", "kernel": "$(uname -r)", "offloads": "$OFF",
+  "capture": { "tool": "tcpdump", "version": "$(cat "$RUN_DIR/tcpdump-version.txt")", "interface": "$IFACE", "filter": "${CAPTURE_FILTER:-tcp port 5050}", "file": "capture.pcap" },
+  "at": "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" }
+JSON
+chown -R "${HOST_UID:-0}:${HOST_GID:-0}" "$RUN_DIR/hosts" 2>/dev/null || true
 touch /tmp/capture-ready
 echo "sidecar: capturing $IFACE into $OUT"
 stop() {

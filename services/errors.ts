@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   AUDIOLAB_ERR_CAPTURE_CORRUPT: 'Capture file is corrupt',
   AUDIOLAB_ERR_LINKTYPE: 'Unsupported link type',
   AUDIOLAB_ERR_CAPTURE_UNAVAILABLE: 'Live capture is not possible here',
+  AUDIOLAB_ERR_DOCKER_UNAVAILABLE: 'Docker or Compose is not available',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -18,6 +18,7 @@ export const COMMANDS: Entry[] = [
   { name: 'scenario', summary: 'Run a scenario file (connect, list, play, upload, listen, play-on, send-to, wait, quit) without a terminal.', load: async () => (await import('./commands/scenario.ts')).scenarioCommand },
   { name: 'analyze', summary: 'Analyse a pcap/pcapng capture: every TCP connection, handshake, segment sizes, RTT, Wireshark\'s analysis flags.', load: async () => (await import('./commands/analyze.ts')).analyzeCommand },
   { name: 'lab', summary: 'Run the lab: server, two clients and a capture; leaves runs/<run-id>/ (capture, manifest, recordings, analysis).', load: async () => (await import('./commands/lab.ts')).labCommand },
+  { name: 'manifest', summary: 'Write a Docker lab run\'s manifest (lab.json) from what its containers recorded in hosts/.', load: async () => (await import('./commands/manifest.ts')).manifestCommand },
   { name: 'capture', summary: 'Capture packets live (libpcap through the cap module) into a pcap file, with live packet counts.', load: async () => (await import('./commands/capture.ts')).captureCommand },
   { name: 'gen-music', summary: 'Write the project\'s own songs (deterministic WAV files in several formats) into a folder.', load: async () => (await import('./commands/music.ts')).musicCommand },
 ];

@@ -16,7 +16,7 @@ import type { IncomingStream } from './incoming.ts';
 
 export type Step =
   | { do: 'connect' }
-  | { do: 'wait-for'; client: string; listening?: boolean; timeoutMs?: number }
+  | { do: 'wait-for'; client: string; listening?: boolean; timeoutMs?: number; count?: number | string }
   | { do: 'list'; expectSongs?: string[]; minSongs?: number }
   | { do: 'play'; song: string; sink?: string; realtime?: boolean; expectCached?: boolean }
   | { do: 'upload'; file: string; as?: string }
@@ -77,6 +77,13 @@ export async function loadScenario(path: string): Promise<Scenario> {
   return sc;
 }
 
+/** `*` in a client name matches any characters. */
+export function matches(pattern: string, name: string): boolean {
+  if (!pattern.includes('*')) return pattern === name;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(name);
+}
+
 export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult) => void; server?: string; name?: string } = {}): Promise<{ ok: boolean; results: StepResult[] }> {
   const { host, port } = parseServerAddress(opts.server ?? sc.server);
   const client = new AudioLabClient({ host, port, name: opts.name ?? sc.name ?? 'scenario', ...(sc.bind ? { localAddress: sc.bind } : {}) });
@@ -87,6 +94,9 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
   client.on('stream', (s) => { queue.push(s); wake?.(); });
   client.inviteHandler = () => true;
 
+  /** A plain name is one target; a pattern ("listener*") is every listening client it matches. */
+  const targetsOf = (name: string): string[] => (name.includes('*') ? client.clients.filter((c) => c.listening && matches(name, c.name)).map((c) => c.name) : [name]);
+
   const run = async (step: Step): Promise<string> => {
     switch (step.do) {
       case 'connect': {
@@ -94,13 +104,15 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
         return `${w.motd} (online: ${w.clients.map((c) => c.name).join(', ')})`;
       }
       case 'wait-for': {
+        // `client` may be a pattern ("listener*"); `count` says how many must match (default 1)
+        const want = Number(step.count ?? 1);
         const end = Date.now() + (step.timeoutMs ?? 30_000);
-        const found = () => client.clients.find((c) => c.name === step.client && (step.listening === undefined || c.listening === step.listening));
-        while (!found()) {
-          if (Date.now() > end) throw new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `${step.client} did not show up${step.listening ? ' listening' : ''}`);
+        const found = (): number => client.clients.filter((c) => matches(step.client, c.name) && (step.listening === undefined || c.listening === step.listening)).length;
+        while (found() < want) {
+          if (Date.now() > end) throw new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `${want === 1 ? step.client : `${want} × ${step.client}`} did not show up${step.listening ? ' listening' : ''}`);
           await new Promise((r) => setTimeout(r, 50));
         }
-        return `${step.client} is online${step.listening ? ' and listening' : ''}`;
+        return want === 1 && !step.client.includes('*') ? `${step.client} is online${step.listening ? ' and listening' : ''}` : `${found()} client(s) matching ${step.client} online`;
       }
       case 'list': {
         const songs = await client.list();
@@ -143,12 +155,14 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
         return got.join('; ');
       }
       case 'play-on': {
-        const ok = await client.playOn(step.client, step.song);
-        return `${step.song} played on ${step.client} (${ok.bytes} bytes)`;
+        const targets = targetsOf(step.client);
+        const oks = await Promise.all(targets.map((t) => client.playOn(t, step.song)));
+        return targets.length ? `${step.song} played on ${targets.join(', ')} (${oks.map((o) => o.bytes).join(', ')} bytes)` : `nobody matches ${step.client}`;
       }
       case 'send-to': {
-        const ok = await client.sendTo(step.client, step.file);
-        return `relayed to ${step.client} (${ok.bytes} bytes)`;
+        const targets = targetsOf(step.client);
+        const oks = await Promise.all(targets.map((t) => client.sendTo(t, step.file)));
+        return targets.length ? `relayed to ${targets.join(', ')} (${oks.map((o) => o.bytes).join(', ')} bytes)` : `nobody matches ${step.client}`;
       }
       case 'wait':
         await new Promise((r) => setTimeout(r, step.ms));

@@ -19,19 +19,27 @@ describe('scenario mode', () => {
     expect(interpolate('${X}-${Y:-dflt}-${Z:-}', { X: 'x' })).toBe('x-dflt-');
   });
 
-  it('runs the lab scenarios of client-b (listener) and client-a (everything else)', async () => {
+  it('runs the lab scenarios of client-b (listener), two extra listeners (--scale) and client-a (everything else)', async () => {
     lab = await startServer();
     const rec = await tempDir('audiolab-rec-');
     const cache = await tempDir('audiolab-cache-');
-    Object.assign(process.env, { AUDIOLAB_SERVER: `127.0.0.1:${lab.port}`, AUDIOLAB_RECORDINGS: rec, AUDIOLAB_CACHE: cache });
+    Object.assign(process.env, { AUDIOLAB_SERVER: `127.0.0.1:${lab.port}`, AUDIOLAB_RECORDINGS: rec, AUDIOLAB_CACHE: cache, LISTENERS: '2' });
     const b = runScenario(await loadScenario(join(ROOT, 'scenarios/client-b.json')));
+    const listeners = [runScenario(await loadScenario(join(ROOT, 'scenarios/listener.json'))), runScenario(await loadScenario(join(ROOT, 'scenarios/listener.json')))];
     await waitFor(() => lab.server.clients().some((c) => c.name === 'client-b' && c.listening));
     const a = await runScenario(await loadScenario(join(ROOT, 'scenarios/client-a.json')));
+    delete process.env.LISTENERS;
     const rb = await b;
     expect(a.results.filter((r) => !r.ok)).toEqual([]);
     expect(rb.results.filter((r) => !r.ok)).toEqual([]);
     expect(a.ok && rb.ok).toBe(true);
-    expect(a.results.map((r) => r.step.do)).toEqual(['connect', 'wait-for', 'list', 'play', 'play', 'upload', 'play-on', 'send-to', 'quit']);
+    expect(a.results.map((r) => r.step.do)).toEqual(['connect', 'wait-for', 'list', 'play', 'play', 'upload', 'play-on', 'send-to', 'wait-for', 'play-on', 'send-to', 'quit']);
+    // the same play-on and relay reached every listener (named listener, listener-2 by the server)
+    expect(a.results[9]!.detail).toMatch(/played on listener, listener-2|played on listener-2, listener/);
+    for (const l of await Promise.all(listeners)) {
+      expect(l.ok).toBe(true);
+      expect(l.results.find((r) => r.step.do === 'listen')!.detail).toMatch(/play-on scale-24bit-48k\.wav from client-a.*relay chimes-32bit-16k\.wav from client-a/);
+    }
     expect(a.results[4]!.detail).toMatch(/from cache, no transfer/);
     // client-b's recordings equal the source PCM
     const files = (await readdir(join(rec, 'client-b'))).sort();

@@ -1,36 +1,62 @@
-/** `audiolab lab`: run the experiment and leave a capture, recordings, a manifest and the analysis in runs/. */
+/** `audiolab lab`: run the experiment and leave a capture, recordings, a manifest and the report in runs/. */
 import { runLocalLab } from '../../lab/local.ts';
+import { PROFILES, runDockerLab } from '../../lab/docker.ts';
 import { AudioLabError } from '../../errors.ts';
 import { int, str, type Command } from '../command.ts';
 
 export const labCommand: Command = {
   name: 'lab',
   summary: 'Run the lab: server, two clients and a capture; leaves runs/<run-id>/ (capture, manifest, recordings, analysis).',
-  details: 'Runtimes: local — processes on 127.0.0.10 (server), .11 (client-a), .12 (client-b), captured on loopback with libpcap (cap); needs capture rights (root or CAP_NET_RAW). The Docker runtime is `docker compose up` (in progress).',
+  details: [
+    'Runtimes:',
+    '  docker — `docker compose up` (Compose v2, or v1.29): a star network 198.18.0.0/24 with the server (.10), client-a (.11), client-b (.12) and a tcpdump sidecar in the server\'s namespace; --profile picks the impairments of client-b\'s link (clean, lossy, slow, jittery: capture/profiles/). Ctrl-C stops the containers and keeps a valid capture.',
+    '  local — processes on 127.0.0.10 (server), .11 (client-a), .12 (client-b), captured on loopback with libpcap (cap, or tcpdump with --capture tcpdump); needs capture rights (root or CAP_NET_RAW). No impairments.',
+    'Exit 0 when every step passed, 1 when one failed (listed), 130 when interrupted.',
+  ].join('\n'),
   options: {
-    runtime: { type: 'string', help: 'local', placeholder: 'NAME', default: 'local' },
-    runs: { type: 'string', help: 'Folder for the runs', placeholder: 'DIR', default: 'runs' },
-    port: { type: 'string', help: 'Server port', placeholder: 'PORT', default: '5050' },
-    capture: { type: 'string', help: 'cap (libpcap from Node; 65535-byte snap length) or tcpdump (whole loopback segments)', placeholder: 'TOOL', default: 'cap' },
+    runtime: { type: 'string', help: 'docker or local', placeholder: 'NAME', default: 'local' },
+    profile: { type: 'string', help: `Impairment profile (docker): ${PROFILES.join(', ')}`, placeholder: 'NAME', default: 'clean' },
+    scale: { type: 'string', help: 'Extra listeners (docker): N more receivers of client-a\'s play-on and relay, for load runs', placeholder: 'N', default: '0' },
+    runs: { type: 'string', help: 'Folder for the runs (local runtime; Docker uses ./runs)', placeholder: 'DIR', default: 'runs' },
+    port: { type: 'string', help: 'Server port (local runtime)', placeholder: 'PORT', default: '5050' },
+    capture: { type: 'string', help: 'cap (libpcap from Node; 65535-byte snap length) or tcpdump (whole loopback segments) (local runtime)', placeholder: 'TOOL', default: 'cap' },
   },
+  examples: ['audiolab lab --runtime docker', 'audiolab lab --runtime docker --profile lossy', 'audiolab lab --runtime docker --scale 5', 'sudo audiolab lab --runtime local --capture tcpdump'],
   async run(ctx) {
     const runtime = str(ctx, 'runtime') ?? 'local';
-    if (runtime !== 'local') throw new AudioLabError('AUDIOLAB_ERR_USAGE', `runtime ${JSON.stringify(runtime)} is not available yet (use --runtime local)`);
+    const say = (m: string): void => { process.stderr.write(`[lab] ${m}\n`); };
+    let r: { ok: boolean; runDir: string; capture: string; failures: string[]; interrupted?: boolean };
     const t0 = Date.now();
-    const capture = str(ctx, 'capture') ?? 'cap';
-    if (capture !== 'cap' && capture !== 'tcpdump') throw new AudioLabError('AUDIOLAB_ERR_USAGE', `--capture must be cap or tcpdump, not ${JSON.stringify(capture)}`);
-    const r = await runLocalLab({ runsDir: str(ctx, 'runs') ?? 'runs', port: int(ctx, 'port', 5050), capture, onStep: (m) => process.stderr.write(`[lab] ${m}\n`) });
+    if (runtime === 'docker') {
+      const ac = new AbortController();
+      const onInt = (): void => ac.abort();
+      process.once('SIGINT', onInt);
+      process.once('SIGTERM', onInt);
+      try {
+        r = await runDockerLab({ profile: str(ctx, 'profile') ?? 'clean', scale: int(ctx, 'scale', 0), onStep: say, signal: ac.signal });
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onInt);
+      }
+    } else if (runtime === 'local') {
+      const capture = str(ctx, 'capture') ?? 'cap';
+      if (capture !== 'cap' && capture !== 'tcpdump') throw new AudioLabError('AUDIOLAB_ERR_USAGE', `--capture must be cap or tcpdump, not ${JSON.stringify(capture)}`);
+      if ((str(ctx, 'profile') ?? 'clean') !== 'clean') throw new AudioLabError('AUDIOLAB_ERR_USAGE', 'impairment profiles need the Docker runtime (--runtime docker)');
+      r = await runLocalLab({ runsDir: str(ctx, 'runs') ?? 'runs', port: int(ctx, 'port', 5050), capture, onStep: say });
+    } else {
+      throw new AudioLabError('AUDIOLAB_ERR_USAGE', `unknown runtime ${JSON.stringify(runtime)} (docker or local)`);
+    }
     const lines = [
-      `${r.ok ? 'Lab run complete' : 'Lab run FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.runDir}`,
-      `  capture.pcap   the packets (open in Wireshark with our dissector: wireshark -X lua_script:analysis/wireshark/audiolab.lua ${r.capture})`,
-      `  report.html    the report (open in a browser: ${r.runDir}/report.html); report.md + charts/ for a code forge`,
+      `${r.interrupted ? 'Lab run INTERRUPTED' : r.ok ? 'Lab run complete' : 'Lab run FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.runDir}`,
+      `  capture.pcap   the packets; open them in Wireshark with our dissector:`,
+      `                 wireshark -X lua_script:analysis/wireshark/audiolab.lua ${r.capture}`,
+      `  report.html    the report (open in a browser); report.md + charts/ for a code forge`,
       '  report.json    the full analysis (schema in docs/report-schema.md)',
-      '  lab.json       the manifest (hosts, capture, machine, scenario, timings)',
-      '  recordings/    what client-a and client-b played',
-      '  logs/          server and client logs',
+      '  lab.json       the manifest (hosts, capture, impairments, timings)',
+      '  recordings/    what the clients played',
       ...r.failures.map((f) => `  ! ${f}`),
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    return r.ok ? 0 : 1;
+    return r.interrupted ? 130 : r.ok ? 0 : 1;
   },
 };

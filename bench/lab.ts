@@ -1,0 +1,47 @@
+/**
+ * The Docker lab: wall time of `npm run lab` (runDockerLab) from a warm image cache to the report,
+ * beside the same scenario as local processes (`audiolab lab --runtime local`, the reference: what
+ * the containers, the network and the sidecar add), and the images' sizes beside their base image.
+ */
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { log, ROOT, type Row } from './lib.ts';
+import { runDockerLab } from '../services/lab/docker.ts';
+import { runLocalLab } from '../services/lab/local.ts';
+import { tmpdir } from 'node:os';
+
+function imageSize(image: string): number | null {
+  try {
+    return Number(execFileSync('docker', ['image', 'inspect', '--format', '{{.Size}}', image], { encoding: 'utf8' }).trim()) / 2 ** 20;
+  } catch {
+    return null;
+  }
+}
+
+export async function labBench(): Promise<{ rows: Row[]; notes: string[] }> {
+  log('docker lab (warming the image cache)…');
+  const warm = await runDockerLab({ runId: `bench-warm-${process.pid}`, updateLatest: false, projectName: 'audiolabbench' });
+  await rm(warm.runDir, { recursive: true, force: true });
+  log('docker lab (timed)…');
+  const t0 = performance.now();
+  const r = await runDockerLab({ runId: `bench-${process.pid}`, updateLatest: false, projectName: 'audiolabbench' });
+  const docker = (performance.now() - t0) / 1000;
+  await rm(r.runDir, { recursive: true, force: true });
+  if (!r.ok) throw new Error(`the docker lab failed: ${r.failures.join('; ')}`);
+  log('local lab…');
+  const t1 = performance.now();
+  const l = await runLocalLab({ runsDir: join(tmpdir(), `audiolab-bench-${process.pid}`), port: 5099, capture: 'tcpdump' });
+  const local = (performance.now() - t1) / 1000;
+  await rm(join(tmpdir(), `audiolab-bench-${process.pid}`), { recursive: true, force: true });
+  if (!l.ok) throw new Error(`the local lab failed: ${l.failures.join('; ')}`);
+  const env = Object.fromEntries(execFileSync('cat', [join(ROOT, '.cache/docker.env')], { encoding: 'utf8' }).trim().split('\n').map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+  const base = env.BASE_IMAGE ?? 'node:24-bookworm-slim';
+  const capBase = env.CAPTURE_BASE_IMAGE ?? 'debian:bookworm-slim';
+  const rows: Row[] = [
+    { bench: 'npm run lab (warm image cache) → report', metric: 'wall time', ours: docker, reference: local, refName: 'same scenario as local processes (--runtime local)', unit: 's' },
+    { bench: 'image tcp-audio-lab (server, clients, analysis)', metric: 'size', ours: imageSize('tcp-audio-lab:latest') ?? NaN, reference: imageSize(base), refName: `its base ${base}`, unit: 'MiB' },
+    { bench: 'image tcp-audio-lab-capture (tcpdump sidecar, netsetup)', metric: 'size', ours: imageSize('tcp-audio-lab-capture:latest') ?? NaN, reference: imageSize(capBase), refName: `its base ${capBase}`, unit: 'MiB' },
+  ];
+  return { rows, notes: [`The Docker lab takes ${docker.toFixed(1)} s from \`npm run lab\` to the report with a warm image cache (the build is a cache hit); the local runtime runs the same scenario in ${local.toFixed(1)} s.`] };
+}

@@ -1,0 +1,171 @@
+/**
+ * `audiolab lab --runtime docker` (and `npm run lab`): `docker compose up` with what a person wants
+ * around it — Compose v2 or v1 picked, the run's id and the host user passed in, progress as the run
+ * goes, a check of every container's exit code, the host-side facts added to the manifest (image
+ * ids, versions), `runs/latest`, and the containers and network removed afterwards. Ctrl-C stops the
+ * containers (the capture sidecar flushes a valid file) and exits 130.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { AudioLabError } from '../errors.ts';
+
+const run = promisify(execFile);
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const PROFILES = ['clean', 'lossy', 'slow', 'jittery'] as const;
+
+export interface DockerLabOptions {
+  runsDir?: string;
+  profile?: string;
+  /** Extra listeners (the `listener` service scaled to N). */
+  scale?: number;
+  runId?: string;
+  projectName?: string;
+  /** Rebuild the images first (default true: `up --build`; layers are cached). */
+  build?: boolean;
+  /** Point runs/latest at this run (default true). */
+  updateLatest?: boolean;
+  onStep?: (message: string) => void;
+  /** Resolves to stop the run early (as Ctrl-C does). */
+  signal?: AbortSignal;
+}
+
+export interface DockerLabResult {
+  ok: boolean;
+  interrupted: boolean;
+  runDir: string;
+  capture: string;
+  failures: string[];
+  seconds: number;
+}
+
+/** `docker compose` (v2) when present, else `docker-compose` (v1.29). */
+export async function composeCommand(): Promise<string[]> {
+  try {
+    await run('docker', ['compose', 'version']);
+    return ['docker', 'compose'];
+  } catch {
+    try {
+      await run('docker-compose', ['version']);
+      return ['docker-compose'];
+    } catch {
+      throw new AudioLabError('AUDIOLAB_ERR_DOCKER_UNAVAILABLE', 'Neither `docker compose` (v2) nor `docker-compose` (v1) is installed; use --runtime local, or install Docker');
+    }
+  }
+}
+
+/** Settings scripts/docker-up.sh recorded (the locally built base image where no registry is reachable). */
+function localDockerEnv(): Record<string, string> {
+  const file = join(ROOT, '.cache/docker.env');
+  if (!existsSync(file)) return {};
+  return Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+const STAGES: Array<[string, string]> = [
+  ['hosts/server.json', 'capture listening (tcpdump in the server\'s network namespace, offloads off)'],
+  ['hosts/client-b.json', 'client-b\'s network ready'],
+  ['hosts/client-a.json', 'client-a\'s network ready; the scenario starts'],
+  ['client-b.done', 'client-b finished (listened to the play-on and the relay)'],
+  ['client-a.done', 'client-a finished (list, play, replay from cache, upload, play-on, send-to)'],
+  ['capture.done', 'capture complete and flushed'],
+  ['lab.json', 'manifest written'],
+  ['report.html', 'report written'],
+];
+
+export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabResult> {
+  const say = o.onStep ?? (() => {});
+  const profile = o.profile ?? 'clean';
+  if (!(PROFILES as readonly string[]).includes(profile)) throw new AudioLabError('AUDIOLAB_ERR_USAGE', `unknown profile ${JSON.stringify(profile)} (one of ${PROFILES.join(', ')})`);
+  const compose = await composeCommand();
+  const runsDir = resolve(o.runsDir ?? join(ROOT, 'runs'));
+  const runId = o.runId ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const runDir = join(runsDir, runId);
+  await mkdir(join(runDir, 'recordings'), { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, ...localDockerEnv(),
+    RUN_ID: runId, LAB_PROFILE: profile, LISTENERS: String(o.scale ?? 0),
+    HOST_UID: String(process.getuid?.() ?? 1000), HOST_GID: String(process.getgid?.() ?? 1000),
+    COMPOSE_PROJECT_NAME: o.projectName ?? process.env.COMPOSE_PROJECT_NAME ?? 'audiolab',
+  };
+  // compose reads ./runs relative to the compose file: a different runs folder is linked in
+  if (runsDir !== join(ROOT, 'runs')) throw new AudioLabError('AUDIOLAB_ERR_USAGE', 'the Docker lab writes into the repository\'s runs/ folder (the compose file mounts ./runs)');
+  const [cmd, ...pre] = compose;
+  const scaleArgs = (o.scale ?? 0) > 0 ? ['--scale', `listener=${o.scale}`] : [];
+  const t0 = Date.now();
+  say(`${compose.join(' ')} up (run ${runId}, profile ${profile}${o.scale ? `, ${o.scale} extra listener(s)` : ''})`);
+  const logFile = join(runDir, 'compose.log');
+  const log: Buffer[] = [];
+  const child = spawn(cmd!, [...pre, 'up', ...(o.build === false ? [] : ['--build']), ...scaleArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => log.push(c));
+  child.stderr!.on('data', (c: Buffer) => log.push(c));
+  let interrupted = false;
+  const stop = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    say('stopping: the containers get SIGTERM; the capture sidecar flushes the file');
+    void run(cmd!, [...pre, 'stop', '-t', '15'], { cwd: ROOT, env }).catch(() => {});
+  };
+  o.signal?.addEventListener('abort', stop);
+  const seen = new Set<string>();
+  const poll = setInterval(() => {
+    for (const [file, text] of STAGES) {
+      if (!seen.has(file) && existsSync(join(runDir, file))) {
+        seen.add(file);
+        say(`${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s  ${text}`);
+      }
+    }
+  }, 250);
+  const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
+  clearInterval(poll);
+  o.signal?.removeEventListener('abort', stop);
+  await writeFile(logFile, Buffer.concat(log));
+  const failures: string[] = [];
+  if (code !== 0 && !interrupted) failures.push(`${compose.join(' ')} up exited ${code}; see ${logFile}`);
+  // every container must have exited 0 (compose up returns 0 even when one failed)
+  const states = await containerStates(compose, env);
+  for (const s of states) if (s.exitCode !== 0 && !interrupted) failures.push(`${s.service} exited ${s.exitCode}; see ${logFile}`);
+  if (!interrupted) {
+    for (const f of ['capture.pcap', 'lab.json', 'report.html']) if (!existsSync(join(runDir, f))) failures.push(`${f} is missing from ${runDir}`);
+  }
+  if (existsSync(join(runDir, 'lab.json'))) await addHostFacts(join(runDir, 'lab.json'), compose, env, failures, Date.now() - t0);
+  await run(cmd!, [...pre, 'down', '--remove-orphans'], { cwd: ROOT, env }).catch(() => {});
+  const latest = join(runsDir, 'latest');
+  if (runId !== 'latest' && o.updateLatest !== false) {
+    await rm(latest, { force: true, recursive: true });
+    await symlink(runId, latest);
+  }
+  return { ok: failures.length === 0 && !interrupted, interrupted, runDir, capture: join(runDir, 'capture.pcap'), failures, seconds: (Date.now() - t0) / 1000 };
+}
+
+interface ContainerState { service: string; exitCode: number }
+
+async function containerStates(compose: string[], env: NodeJS.ProcessEnv): Promise<ContainerState[]> {
+  const [cmd, ...pre] = compose;
+  const ids = (await run(cmd!, [...pre, 'ps', '-a', '-q'], { cwd: ROOT, env })).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length === 0) return [];
+  const out = (await run('docker', ['inspect', '--format', '{{index .Config.Labels "com.docker.compose.service"}} {{.State.ExitCode}}', ...ids])).stdout;
+  return out.trim().split('\n').map((l) => {
+    const [service, code] = l.split(' ');
+    return { service: service!, exitCode: Number(code) };
+  });
+}
+
+async function addHostFacts(path: string, compose: string[], env: NodeJS.ProcessEnv, failures: string[], ms: number): Promise<void> {
+  const m = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  const id = async (image: string): Promise<string | null> => (await run('docker', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', image]).catch(() => ({ stdout: '' }))).stdout.trim() || null;
+  const images: Record<string, unknown> = {};
+  for (const image of ['tcp-audio-lab:latest', 'tcp-audio-lab-capture:latest']) {
+    const v = await id(image);
+    if (v) images[image] = { id: v.split(' ')[0], sizeBytes: Number(v.split(' ')[1]) };
+  }
+  const version = async (args: string[]): Promise<string | null> => (await run(args[0]!, args.slice(1)).catch(() => ({ stdout: '' }))).stdout.trim().split('\n')[0] || null;
+  m.images = images;
+  m.docker = { engine: await version(['docker', 'version', '--format', '{{.Server.Version}}']), compose: await version([...compose, 'version', '--short']), baseImage: env.BASE_IMAGE ?? 'node:24-bookworm-slim' };
+  m.wallSeconds = Math.round(ms / 100) / 10;
+  m.ok = failures.length === 0;
+  m.failures = failures;
+  await writeFile(path, JSON.stringify(m, null, 2));
+}
