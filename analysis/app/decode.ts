@@ -4,11 +4,12 @@
  * (services/protocol) — the same code the server and client run, not a copy.
  *
  * Every message becomes an `AppMessage` (time and capture frames of its first and last byte); DATA
- * frames are handed on without being kept (streams.ts aggregates them). A direction whose bytes are
+ * frames are streamed (header, then the audio in pieces, never assembled or copied) to model.ts,
+ * which hashes the audio as it passes. A direction whose bytes are
  * not our protocol (bad magic) or break framing stops being decoded, with the coded error recorded.
  */
 import {
-  FrameDecoder, decodeFrame, messageNameOf, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, DATA_HEADER_SIZE, SUPPORTED_VERSIONS,
+  FrameDecoder, decodeFrame, messageNameOf, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, DATA_HEADER_SIZE, SUPPORTED_VERSIONS, MESSAGES,
   type Message, type MessageName,
 } from '../../services/protocol/index.ts';
 import { AudioLabError } from '../../services/errors.ts';
@@ -51,11 +52,21 @@ export interface AppConnection {
 }
 
 export interface AppSink {
+  /** Every message but DATA. */
   message(m: AppMessage): void;
+  /**
+   * A DATA frame: its header (with where its first byte arrived) opens a chunk, which then receives
+   * the audio in pieces and its end. Chunks of different directions interleave in capture order.
+   */
+  dataStart(conn: number, dir: Dir, streamId: number, seq: number, offset: number, length: number, t: number, frame: number): DataChunk;
 }
 
-/** A chunk boundary: stream offset → when and in which frame it arrived. */
-interface Mark { offset: number; t: number; frame: number }
+export interface DataChunk {
+  bytes(piece: Buffer): void;
+  end(t: number, frame: number, tEnd: number, frameEnd: number): void;
+  /** The chunk will not end (a hole in the capture, or decoding stopped). */
+  abort(): void;
+}
 
 class DirectionDecoder {
   readonly state: DirectionDecodeState = { bytes: 0, messages: 0, gaps: 0, lostBytes: 0, resyncs: 0, error: null };
@@ -63,10 +74,20 @@ class DirectionDecoder {
   private decoder: FrameDecoder;
   /** After a hole: bytes held while looking for the next frame header. */
   private resync: { buf: Buffer; offset: number } | null = null;
-  /** Boundaries of the chunks that hold the frame being decoded (pruned as frames complete). */
-  private marks: Mark[] = [];
+  /** Stream offset of the frame being decoded, and where its first byte arrived. */
   private frameStart = 0;
-  private cur: Mark = { offset: 0, t: 0, frame: 0 };
+  private hasStart = false;
+  private startT = 0;
+  private startFrame = 0;
+  /** The chunk being decoded: its time, frame and end offset. */
+  private curT = 0;
+  private curFrame = 0;
+  private curEnd = 0;
+  /** The DATA frame being streamed. */
+  private chunk: DataChunk | null = null;
+  private dataT = 0;
+  private dataFrame = 0;
+  private dataLength = 0;
   stopped = false;
 
   private readonly connIndex: number;
@@ -86,9 +107,22 @@ class DirectionDecoder {
 
   private newDecoder(): FrameDecoder {
     // a replaced decoder (after a hole or a false start) may still be inside push(): ignore it
+    const live = (): boolean => this.decoder === d && !this.resync;
     const d: FrameDecoder = new FrameDecoder(
-      (f) => { if (this.decoder === d && !this.resync) this.frame(f.type, f.version, f.payload); },
-      (e) => { if (this.decoder === d && !this.resync) this.fail(e, this.frameStart); },
+      (f) => { if (live()) this.frame(f.type, f.version, f.payload); },
+      (e) => { if (live()) this.fail(e, this.frameStart); },
+      {
+        // the capture's buffers are reused: what the decoder keeps between pushes is copied
+        copyRetained: true,
+        // DATA's audio is hashed as it passes, never assembled
+        streamed: {
+          type: MESSAGES.DATA.code,
+          headerBytes: DATA_HEADER_SIZE,
+          onStart: (_v, _t, length, h) => { if (live()) this.dataStart(length, h); },
+          onBytes: (b) => { if (live()) this.chunk?.bytes(b); },
+          onEnd: () => { if (live()) this.dataEnd(); },
+        },
+      },
     );
     return d;
   }
@@ -108,7 +142,9 @@ class DirectionDecoder {
   private data(bytes: Buffer, offset: number, t: number, frame: number): void {
     if (this.stopped) return;
     this.state.bytes += bytes.length;
-    this.cur = { offset, t, frame };
+    this.curT = t;
+    this.curFrame = frame;
+    this.curEnd = offset + bytes.length;
     if (this.resync) {
       const r = this.resync;
       r.buf = r.buf.length ? Buffer.concat([r.buf, bytes]) : Buffer.from(bytes);
@@ -123,14 +159,46 @@ class DirectionDecoder {
       this.resync = null;
       this.state.resyncs++;
       this.frameStart = r.offset + at;
-      this.cur = { offset: this.frameStart, t, frame };
-      this.marks = [this.cur];
+      this.markStart();
       this.decoder.push(r.buf.subarray(at));
       return;
     }
-    this.marks.push(this.cur);
-    // copy: the capture's buffer is reused, and the decoder may hold a partial frame across chunks
-    this.decoder.push(Buffer.from(bytes));
+    if (!this.hasStart) this.markStart();
+    this.decoder.push(bytes);
+  }
+
+  /** The frame at frameStart begins in the current chunk. */
+  private markStart(): void {
+    this.hasStart = true;
+    this.startT = this.curT;
+    this.startFrame = this.curFrame;
+  }
+
+  /** A frame of `size` bytes ended: the next one begins in this chunk, or in the next. */
+  private advance(size: number): void {
+    this.frameStart += size;
+    if (this.frameStart < this.curEnd) this.markStart();
+    else this.hasStart = false;
+  }
+
+  private dataStart(length: number, h: Buffer): void {
+    this.dataT = this.startT;
+    this.dataFrame = this.startFrame;
+    this.dataLength = length;
+    const hi = h.readUInt32BE(8);
+    this.chunk = this.sink.dataStart(this.connIndex, this.dir, h.readUInt32BE(0), h.readUInt32BE(4), hi * 0x1_0000_0000 + h.readUInt32BE(12), length - DATA_HEADER_SIZE, this.startT, this.startFrame);
+  }
+
+  private abortChunk(): void {
+    this.chunk?.abort();
+    this.chunk = null;
+  }
+
+  private dataEnd(): void {
+    this.state.messages++;
+    this.chunk?.end(this.dataT, this.dataFrame, this.curT, this.curFrame);
+    this.chunk = null;
+    this.advance(HEADER_SIZE + this.dataLength);
   }
 
   /**
@@ -145,22 +213,17 @@ class DirectionDecoder {
       return;
     }
     this.decoder = this.newDecoder();
-    this.marks = [];
+    this.hasStart = false;
+    this.abortChunk();
     this.resync = { buf: Buffer.alloc(0), offset: offset + length };
   }
 
   private frame(type: number, version: number, payload: Buffer): void {
     const size = HEADER_SIZE + payload.length;
     const start = this.frameStart;
-    this.frameStart += size;
-    // the chunk that held the first byte: the last mark at or before `start`
-    let i = 0;
-    while (i + 1 < this.marks.length && this.marks[i + 1]!.offset <= start) i++;
-    const first = this.marks[i] ?? this.cur;
-    // keep only the marks the next frame can still start in
-    let keep = this.marks.length - 1;
-    while (keep > 0 && this.marks[keep]!.offset > this.frameStart) keep--;
-    this.marks = this.marks.slice(keep);
+    const t = this.startT;
+    const frameNo = this.startFrame;
+    this.advance(size);
     let msg: Message;
     try {
       msg = decodeFrame({ type, version, payload });
@@ -169,14 +232,15 @@ class DirectionDecoder {
       return;
     }
     this.state.messages++;
-    this.sink.message({ conn: this.connIndex, dir: this.dir, type: msg.type, t: first.t, tEnd: this.cur.t, frame: first.frame, frameEnd: this.cur.frame, size, msg });
+    this.sink.message({ conn: this.connIndex, dir: this.dir, type: msg.type, t, tEnd: this.curT, frame: frameNo, frameEnd: this.curFrame, size, msg });
   }
 
   private fail(err: unknown, offset: number): void {
     if (this.state.gaps > 0 && this.state.messages > 0 && !this.resync) {
       // after a hole, a false start (bytes that looked like a header): look again further on
       this.decoder = this.newDecoder();
-      this.marks = [];
+      this.hasStart = false;
+      this.abortChunk();
       this.resync = { buf: Buffer.alloc(0), offset: this.frameStart + 1 };
       return;
     }
@@ -184,7 +248,7 @@ class DirectionDecoder {
     const e = err instanceof AudioLabError ? err : new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', String(err));
     this.state.error = { code: e.code, message: e.message, offset };
     this.stopped = true;
-    this.marks = [];
+    this.abortChunk();
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { MessageName, MessageOf } from '../../services/protocol/index.ts';
-import type { AppMessage, AppSink, Dir } from './decode.ts';
+import type { AppMessage, AppSink, DataChunk, Dir } from './decode.ts';
 
 export interface ClientIdentity {
   conn: number;
@@ -129,10 +129,6 @@ export class AppModel implements AppSink {
     this.counts[m.type] = (this.counts[m.type] ?? 0) + 1;
     const c = this.client(m.conn, m.t);
     const msg = m.msg;
-    if (msg.type === 'DATA') {
-      this.data(m, msg);
-      return;
-    }
     let text: string = msg.type;
     switch (msg.type) {
       case 'HELLO': c.asked = msg.name; c.software = msg.software ?? null; text = `HELLO as ${msg.name}`; break;
@@ -199,18 +195,31 @@ export class AppModel implements AppSink {
     this.open(m, r.streamId, 'c2s', p.kind, p.msg.name, peer, p.msg.size, 0, p.msg.sha256);
   }
 
-  private data(m: AppMessage, d: MessageOf<'DATA'>): void {
-    const l = this.live.get(`${m.conn}/${m.dir}/${d.streamId}`);
-    if (!l) return;
-    const r = l.rec;
-    if (d.offset !== l.expect) l.hash = null; // not contiguous: integrity cannot be shown
-    l.expect = d.offset + d.data.length;
-    l.hash?.update(d.data);
-    r.bytes += d.data.length;
-    r.chunks++;
-    r.end = m.tEnd;
-    const k = l.track;
-    k.offsets.push(d.offset); k.lengths.push(d.data.length); k.t0.push(m.t); k.t1.push(m.tEnd); k.frames.push(m.frame);
+  /** A DATA frame arrives: a chunk of its stream (if the stream is known), hashed as its pieces pass. */
+  dataStart(conn: number, dir: Dir, streamId: number, _seq: number, offset: number, length: number): DataChunk {
+    const l = this.live.get(`${conn}/${dir}/${streamId}`) ?? null;
+    if (l && offset !== l.expect) l.hash = null; // not contiguous: integrity cannot be shown
+    const counts = this.counts;
+    return {
+      bytes(piece: Buffer): void {
+        l?.hash?.update(piece);
+      },
+      end(t: number, frame: number, tEnd: number): void {
+        counts.DATA = (counts.DATA ?? 0) + 1;
+        if (!l) return;
+        const r = l.rec;
+        l.expect = offset + length;
+        r.bytes += length;
+        r.chunks++;
+        r.end = tEnd;
+        const k = l.track;
+        k.offsets.push(offset); k.lengths.push(length); k.t0.push(t); k.t1.push(tEnd); k.frames.push(frame);
+      },
+      abort(): void {
+        // the chunk lost its end in a hole: the stream can no longer be verified
+        if (l) l.hash = null;
+      },
+    };
   }
 
   private endStream(m: AppMessage, streamId: number, status: 'complete' | 'aborted', abort: { code: string; message: string } | null): void {

@@ -24,7 +24,7 @@ export interface DockerLabOptions {
   scale?: number;
   runId?: string;
   projectName?: string;
-  /** Rebuild the images first (default true: `up --build`; layers are cached). */
+  /** Build the images first (default true; layers are cached). */
   build?: boolean;
   /** Point runs/latest at this run (default true). */
   updateLatest?: boolean;
@@ -95,10 +95,18 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   const [cmd, ...pre] = compose;
   const scaleArgs = (o.scale ?? 0) > 0 ? ['--scale', `listener=${o.scale}`] : [];
   const t0 = Date.now();
+  if (o.build !== false) {
+    // one build per image (server → tcp-audio-lab, capture → tcp-audio-lab-capture): `up --build`
+    // would build every service that names a Dockerfile, sending the context each time
+    say('building the images (cached layers are reused)');
+    await run(cmd!, [...pre, 'build', 'server', 'capture'], { cwd: ROOT, env, maxBuffer: 64 << 20 }).catch((err: { stderr?: string; message: string }) => {
+      throw new AudioLabError('AUDIOLAB_ERR_DOCKER_UNAVAILABLE', `building the images failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-5).join(' | ')}`);
+    });
+  }
   say(`${compose.join(' ')} up (run ${runId}, profile ${profile}${o.scale ? `, ${o.scale} extra listener(s)` : ''})`);
   const logFile = join(runDir, 'compose.log');
   const log: Buffer[] = [];
-  const child = spawn(cmd!, [...pre, 'up', ...(o.build === false ? [] : ['--build']), ...scaleArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd!, [...pre, 'up', ...scaleArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => log.push(c));
   child.stderr!.on('data', (c: Buffer) => log.push(c));
   let interrupted = false;

@@ -12,14 +12,35 @@ import { AudioLabError } from '../errors.ts';
 import { HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_PAYLOAD, SUPPORTED_VERSIONS } from './constants.ts';
 import type { Frame } from './codec.ts';
 
+/**
+ * Frames of one type delivered as they arrive instead of assembled: the first `headerBytes` of the
+ * payload together, then the rest in pieces (views of the pushed chunks, valid only during the call).
+ * For readers that only look at DATA's header and pass the audio on (the capture analysis hashes it).
+ */
+export interface StreamedFrames {
+  type: number;
+  headerBytes: number;
+  onStart(version: number, type: number, length: number, header: Buffer): void;
+  onBytes(bytes: Buffer): void;
+  onEnd(): void;
+}
+
 export interface FrameDecoderOptions {
   maxPayload?: number;
   versions?: readonly number[];
+  streamed?: StreamedFrames;
+  /**
+   * Copy what stays buffered between pushes (a partial header or frame). Needed when the caller
+   * reuses the buffers it pushes (a capture reader); off by default (socket chunks are not reused).
+   */
+  copyRetained?: boolean;
 }
 
 const GET_HEADER = 0;
 const GET_PAYLOAD = 1;
 const FAILED = 2;
+const GET_STREAM_HEADER = 3;
+const STREAMING = 4;
 
 export class FrameDecoder {
   private readonly buffers: Buffer[] = [];
@@ -32,6 +53,10 @@ export class FrameDecoder {
   private readonly versions: readonly number[];
   private readonly onFrame: (frame: Frame) => void;
   private readonly onError: (err: AudioLabError) => void;
+  private readonly streamed: StreamedFrames | undefined;
+  private readonly copyRetained: boolean;
+  /** Bytes of the streamed frame still to deliver. */
+  private remaining = 0;
   /** Total bytes consumed so far: the stream offset of the next frame, for error context. */
   private offset = 0;
 
@@ -40,6 +65,8 @@ export class FrameDecoder {
     this.onError = onError;
     this.maxPayload = options.maxPayload ?? MAX_PAYLOAD;
     this.versions = options.versions ?? SUPPORTED_VERSIONS;
+    this.streamed = options.streamed;
+    this.copyRetained = options.copyRetained ?? false;
   }
 
   get failed(): boolean {
@@ -56,14 +83,48 @@ export class FrameDecoder {
     this.buffers.push(chunk);
     this.bufferedBytes += chunk.length;
     for (;;) {
-      if (this.state === GET_HEADER) {
-        if (!this.getHeader()) return;
-      } else if (this.state === GET_PAYLOAD) {
-        if (!this.getPayload()) return;
-      } else {
-        return;
-      }
+      let more: boolean;
+      if (this.state === GET_HEADER) more = this.getHeader();
+      else if (this.state === GET_PAYLOAD) more = this.getPayload();
+      else if (this.state === GET_STREAM_HEADER) more = this.getStreamHeader();
+      else if (this.state === STREAMING) more = this.stream();
+      else more = false;
+      if (!more) break;
     }
+    if (this.copyRetained && this.bufferedBytes > 0) {
+      // what is left of this chunk is the last buffer: keep a copy, not a view
+      const i = this.buffers.length - 1;
+      if (this.buffers[i]!.buffer === chunk.buffer) this.buffers[i] = Buffer.from(this.buffers[i]!);
+    }
+  }
+
+  private getStreamHeader(): boolean {
+    const s = this.streamed!;
+    if (this.bufferedBytes < s.headerBytes) return false;
+    const h = this.consume(s.headerBytes);
+    this.remaining = this.length - s.headerBytes;
+    this.state = STREAMING;
+    s.onStart(this.version, this.type, this.length, h);
+    return this.state !== FAILED;
+  }
+
+  private stream(): boolean {
+    const s = this.streamed!;
+    while (this.remaining > 0 && this.bufferedBytes > 0) {
+      const first = this.buffers[0]!;
+      const n = Math.min(first.length, this.remaining);
+      const piece = n === first.length ? this.buffers.shift()! : first.subarray(0, n);
+      if (n < first.length) this.buffers[0] = first.subarray(n);
+      this.bufferedBytes -= n;
+      this.offset += n;
+      this.remaining -= n;
+      s.onBytes(piece);
+      if (this.state === FAILED) return false;
+    }
+    if (this.remaining > 0) return false;
+    this.state = GET_HEADER;
+    s.onEnd();
+    return this.state !== FAILED;
   }
 
   private getHeader(): boolean {
@@ -80,6 +141,10 @@ export class FrameDecoder {
     }
     if (this.length > this.maxPayload) {
       return this.fail('AUDIOLAB_ERR_FRAME_TOO_LARGE', `Frame payload of ${this.length} bytes exceeds the maximum of ${this.maxPayload}`);
+    }
+    if (this.streamed && this.type === this.streamed.type && this.length >= this.streamed.headerBytes) {
+      this.state = GET_STREAM_HEADER;
+      return true;
     }
     this.state = GET_PAYLOAD;
     return true;

@@ -50,7 +50,7 @@ beforeAll(async () => {
   const env = dockerEnv();
   // the same images the lab runs (cached layers make this quick after the lab test)
   execFileSync('docker', ['build', '-q', '-t', APP, '--build-arg', `BASE_IMAGE=${env.BASE_IMAGE ?? 'node:24-bookworm-slim'}`, '.'], { cwd: ROOT, stdio: 'ignore' });
-  execFileSync('docker', ['build', '-q', '-t', CAPTURE, '-f', 'capture/Dockerfile', '--build-arg', `BASE_IMAGE=${env.CAPTURE_BASE_IMAGE ?? 'debian:bookworm-slim'}`, '.'], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync('docker', ['build', '-q', '-t', CAPTURE, '--build-arg', `BASE_IMAGE=${env.CAPTURE_BASE_IMAGE ?? 'debian:bookworm-slim'}`, 'capture'], { cwd: ROOT, stdio: 'ignore' });
   net = await new Network().start();
 }, 600_000);
 
