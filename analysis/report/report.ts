@@ -247,15 +247,14 @@ export interface WrittenReport { json: string; html: string; md: string; charts:
 export async function writeReport(r: FullAnalysis, dir: string): Promise<WrittenReport> {
   const cs = charts(r);
   await mkdir(join(dir, 'charts'), { recursive: true });
-  const files: string[] = [];
-  for (const c of cs) {
-    const p = join(dir, 'charts', `${c.id}.svg`);
-    await writeFile(p, c.svg);
-    files.push(p);
-  }
+  const files = cs.map((c) => join(dir, 'charts', `${c.id}.svg`));
   const w: WrittenReport = { json: join(dir, 'report.json'), html: join(dir, 'report.html'), md: join(dir, 'report.md'), charts: files };
-  await writeFile(w.json, JSON.stringify(r, null, 1));
-  await writeFile(w.html, renderHtml(r, cs));
-  await writeFile(w.md, renderMarkdown(r, cs));
+  // written concurrently: a capture with many connections has many charts
+  await Promise.all([
+    ...cs.map((c, i) => writeFile(files[i]!, c.svg)),
+    writeFile(w.json, JSON.stringify(r, null, 1)),
+    writeFile(w.html, renderHtml(r, cs)),
+    writeFile(w.md, renderMarkdown(r, cs)),
+  ]);
   return w;
 }

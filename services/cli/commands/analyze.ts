@@ -64,16 +64,17 @@ export const analyzeCommand: Command = {
       throw err;
     }
     line.done();
-    await emit(result);
     process.stderr.write(`analysed in ${fmtMs(performance.now() - t0)}\n`);
+    await emit(result);
     return 0;
 
     async function emit(r: FullAnalysis): Promise<void> {
       const out = str(ctx, 'out');
       const target = str(ctx, 'json');
       if (out) {
+        const t1 = performance.now();
         const w = await writeReport(r, out);
-        process.stderr.write(`report: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
+        process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
       if (target === '-') process.stdout.write(JSON.stringify(r, null, 1) + '\n');
       else if (target) await writeFile(target, JSON.stringify(r, null, 1));
