@@ -121,8 +121,11 @@ export function pairRelays(streams: StreamRecord[], tracks: Map<string, ChunkTra
       continue;
     }
     // the incoming leg: a SEND_TO from the named sender with the same content
-    const cand = ins.find((s) => !used.has(s.id) && s.declaredSha256 === out.declaredSha256 && (out.peer === null || s.client === out.peer))
-      ?? ins.find((s) => !used.has(s.id) && s.declaredSha256 === out.declaredSha256);
+    // (the same song sent to several receivers: the SEND_TO that named this receiver)
+    const same = (s: StreamRecord): boolean => !used.has(s.id) && s.declaredSha256 === out.declaredSha256;
+    const cand = ins.find((s) => same(s) && s.client === out.peer && s.peer === out.client)
+      ?? ins.find((s) => same(s) && (out.peer === null || s.client === out.peer))
+      ?? ins.find(same);
     if (cand) used.add(cand.id);
     const inT = cand ? tracks.get(cand.id) : undefined;
     const delays = inT ? chunkDelays(inT, outT) : [];
