@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MUSIC, ROOT } from '../helpers.ts';
 import { analyze } from '../../analysis/analyze.ts';
@@ -119,14 +119,16 @@ describe('docker compose lab', () => {
   it('Ctrl-C in the middle of a run stops it and still leaves a valid capture', async () => {
     const ac = new AbortController();
     const steps: string[] = [];
-    const r = await lab({
-      build: false,
-      signal: ac.signal,
-      onStep: (s) => {
-        steps.push(s);
-        if (s.includes('client-a\'s network ready')) setTimeout(() => ac.abort(), 300);
-      },
-    });
+    const runId = `test-${process.pid}-ctrlc`;
+    const capture = join(ROOT, 'runs', runId, 'capture.pcap');
+    // interrupt once the clients' traffic is being captured (the file holds more than its header)
+    const poll = setInterval(() => {
+      if (existsSync(capture) && statSync(capture).size > 4000) {
+        clearInterval(poll);
+        ac.abort();
+      }
+    }, 20);
+    const r = await lab({ runId, build: false, signal: ac.signal, onStep: (s) => steps.push(s) }).finally(() => clearInterval(poll));
     try {
       expect(r.interrupted).toBe(true);
       expect(r.ok).toBe(false);
