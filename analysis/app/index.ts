@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts';
+import type { PacketRecord } from '../tcp/tracker.ts';
 import { FLAG_BITS } from '../tcp/rules.ts';
 import type { Connection } from '../tcp/connection.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
@@ -66,22 +67,23 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
   let lastTime = 0;
   const result = analyze(path, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    // TCP only: no hooks at all (the tracker then allocates nothing per packet for us)
     ...(withApp ? {
-      onPayload: (conn: Connection, fromClient: boolean, seq: number, data: Buffer, t: number, frame: number, seglen: number) => {
+      onPayload: (conn: Connection, fromClient: boolean, seq: number, data: Buffer, t: number, frame: number, seglen: number): void => {
         conns[conn.index] = conn.client;
         decoder.onPayload(conn, fromClient, seq, data, t, frame, seglen);
       },
+      onAnalyzed: (rec: PacketRecord): void => {
+        lastTime = rec.conn.end;
+        if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;
+        const dir = rec.fromA === rec.conn.clientIsA ? 'c2s' : 's2c';
+        const key = `${rec.conn.index}/${dir}`;
+        let l = legs.get(key);
+        if (!l) legs.set(key, (l = { zeroWindow: [], retransmission: [] }));
+        if (rec.flags & FLAG_BITS.zeroWindow) l.zeroWindow.push(rec.conn.end);
+        if (rec.flags & RETX) l.retransmission.push(rec.conn.end);
+      },
     } : {}),
-    onAnalyzed: (rec) => {
-      lastTime = rec.conn.end;
-      if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;
-      const dir = rec.fromA === rec.conn.clientIsA ? 'c2s' : 's2c';
-      const key = `${rec.conn.index}/${dir}`;
-      let l = legs.get(key);
-      if (!l) legs.set(key, (l = { zeroWindow: [], retransmission: [] }));
-      if (rec.flags & FLAG_BITS.zeroWindow) l.zeroWindow.push(rec.conn.end);
-      if (rec.flags & RETX) l.retransmission.push(rec.conn.end);
-    },
   });
   decoder.finish(lastTime);
   model.close(lastTime);

@@ -45,8 +45,9 @@ export class TcpTracker {
   private readonly out: AnalysisOut = { flags: 0, ackRtt: -1 };
   private readonly seg: SegmentIn = { frame: 0, time: 0, seq: 0, ack: 0, seglen: 0, flags: 0, window: 0, sackRight: -1 };
   onPayload: PayloadSink | undefined;
-  /** Called after each TCP packet with its analysis flags (for per-frame comparisons in tests). */
+  /** Called after each TCP packet with its analysis flags; the record is reused (valid during the call). */
   onAnalyzed: ((rec: PacketRecord) => void) | undefined;
+  private readonly rec: PacketRecord = { frame: 0, conn: null as unknown as Connection, fromA: false, flags: 0 };
 
   handle(p: DecodedPacket, frame: number, time: number, frameLen: number, data: Buffer, truncated: boolean): void {
     const src: number | string = p.ipVersion === 4 ? p.src4 * 65536 + p.sport : `${p.src6}|${p.sport}`;
@@ -153,7 +154,11 @@ export class TcpTracker {
       conn.mark('r', fromA);
     }
     if (bits & 0x0001) conn.mark('t', fromA);
-    this.onAnalyzed?.({ frame, conn, fromA, flags: bits });
+    if (this.onAnalyzed) {
+      const rec = this.rec;
+      rec.frame = frame; rec.conn = conn; rec.fromA = fromA; rec.flags = bits;
+      this.onAnalyzed(rec);
+    }
   }
 
   /** Records SYN/FIN/RST packets and the other side's first packet after a SYN or FIN. */
