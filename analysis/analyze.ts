@@ -7,6 +7,7 @@ import { readCapture, type ReadSummary } from './capture/reader.ts';
 import { decodePacket, newDecodedPacket } from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
 import { FLAG_FILTERS, type FlagName } from './tcp/rules.ts';
+import { round } from './tcp/stats.ts';
 import type { Connection, Direction, LadderStep } from './tcp/connection.ts';
 
 export const SCHEMA_VERSION = 1;
@@ -88,7 +89,6 @@ export interface AnalysisResult {
   flagFilters: typeof FLAG_FILTERS;
 }
 
-const round = (n: number, d = 6): number => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : 0);
 
 function direction(d: Direction, dur: number): DirectionReport {
   const s = d.sizes;

@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { log, ROOT, type Row } from './lib.ts';
-import { runDockerLab } from '../services/lab/docker.ts';
+import { log, type Row } from './lib.ts';
+import { localDockerEnv, runDockerLab } from '../services/lab/docker.ts';
 import { runLocalLab } from '../services/lab/local.ts';
 import { tmpdir } from 'node:os';
 
@@ -35,7 +35,7 @@ export async function labBench(): Promise<{ rows: Row[]; notes: string[] }> {
   const local = (performance.now() - t1) / 1000;
   await rm(join(tmpdir(), `audiolab-bench-${process.pid}`), { recursive: true, force: true });
   if (!l.ok) throw new Error(`the local lab failed: ${l.failures.join('; ')}`);
-  const env = Object.fromEntries(execFileSync('cat', [join(ROOT, '.cache/docker.env')], { encoding: 'utf8' }).trim().split('\n').map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+  const env = localDockerEnv();
   const base = env.BASE_IMAGE ?? 'node:24-bookworm-slim';
   const capBase = env.CAPTURE_BASE_IMAGE ?? 'debian:bookworm-slim';
   const rows: Row[] = [

@@ -6,14 +6,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, createServer } from 'node:net';
 import { buildWavHeader } from '../services/common/wav.ts';
+import { percentile } from '../analysis/tcp/stats.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 export function summary(values: number[]): { n: number; median: number; p99: number; mean: number; min: number; max: number } {
   const s = [...values].sort((a, b) => a - b);

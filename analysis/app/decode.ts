@@ -9,8 +9,7 @@
  * not our protocol (bad magic) or break framing stops being decoded, with the coded error recorded.
  */
 import {
-  FrameDecoder, decodeFrame, messageNameOf, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, DATA_HEADER_SIZE, SUPPORTED_VERSIONS, MESSAGES,
-  type Message, type MessageName,
+  FrameDecoder, decodeFrame, findFrameHeader, readDataHeader, HEADER_SIZE, DATA_HEADER_SIZE, MESSAGES, type Message, type MessageName,
 } from '../../services/protocol/index.ts';
 import { AudioLabError } from '../../services/errors.ts';
 import { StreamReassembler } from '../tcp/reassembly.ts';
@@ -45,11 +44,12 @@ export interface DirectionDecodeState {
 
 export interface AppConnection {
   conn: Connection;
-  /** Our protocol was recognised in at least one direction. */
-  recognised: boolean;
   c2s: DirectionDecodeState;
   s2c: DirectionDecodeState;
 }
+
+/** Our protocol was recognised in at least one direction. */
+export const recognised = (a: AppConnection): boolean => a.c2s.messages + a.s2c.messages > 0;
 
 export interface AppSink {
   /** Every message but DATA. */
@@ -88,7 +88,7 @@ class DirectionDecoder {
   private dataT = 0;
   private dataFrame = 0;
   private dataLength = 0;
-  stopped = false;
+  private stopped = false;
 
   private readonly connIndex: number;
   private readonly dir: Dir;
@@ -107,7 +107,7 @@ class DirectionDecoder {
 
   private newDecoder(): FrameDecoder {
     // a replaced decoder (after a hole or a false start) may still be inside push(): ignore it
-    const live = (): boolean => this.decoder === d && !this.resync;
+    const live = (): boolean => this.decoder === d && !this.resync && !this.stopped;
     const d: FrameDecoder = new FrameDecoder(
       (f) => { if (live()) this.frame(f.type, f.version, f.payload); },
       (e) => { if (live()) this.fail(e, this.frameStart); },
@@ -148,7 +148,7 @@ class DirectionDecoder {
     if (this.resync) {
       const r = this.resync;
       r.buf = r.buf.length ? Buffer.concat([r.buf, bytes]) : Buffer.from(bytes);
-      const at = findHeader(r.buf);
+      const at = findFrameHeader(r.buf);
       if (at < 0) {
         // keep the tail that could still begin a header
         const keep = Math.min(r.buf.length, HEADER_SIZE + 1);
@@ -185,8 +185,14 @@ class DirectionDecoder {
     this.dataT = this.startT;
     this.dataFrame = this.startFrame;
     this.dataLength = length;
-    const hi = h.readUInt32BE(8);
-    this.chunk = this.sink.dataStart(this.connIndex, this.dir, h.readUInt32BE(0), h.readUInt32BE(4), hi * 0x1_0000_0000 + h.readUInt32BE(12), length - DATA_HEADER_SIZE, this.startT, this.startFrame);
+    let d: ReturnType<typeof readDataHeader>;
+    try {
+      d = readDataHeader(h);
+    } catch (err) {
+      this.fail(err, this.frameStart);
+      return;
+    }
+    this.chunk = this.sink.dataStart(this.connIndex, this.dir, d.streamId, d.seq, d.offset, length - DATA_HEADER_SIZE, this.startT, this.startFrame);
   }
 
   private abortChunk(): void {
@@ -212,10 +218,15 @@ class DirectionDecoder {
       this.fail(new AudioLabError('AUDIOLAB_ERR_CAPTURE_CORRUPT', `${length} bytes at stream offset ${offset} are missing from the capture before any message`), offset);
       return;
     }
+    this.restart(offset + length);
+  }
+
+  /** Drops the frame in progress and looks for the next frame header from stream offset `at`. */
+  private restart(at: number): void {
     this.decoder = this.newDecoder();
     this.hasStart = false;
     this.abortChunk();
-    this.resync = { buf: Buffer.alloc(0), offset: offset + length };
+    this.resync = { buf: Buffer.alloc(0), offset: at };
   }
 
   private frame(type: number, version: number, payload: Buffer): void {
@@ -238,10 +249,7 @@ class DirectionDecoder {
   private fail(err: unknown, offset: number): void {
     if (this.state.gaps > 0 && this.state.messages > 0 && !this.resync) {
       // after a hole, a false start (bytes that looked like a header): look again further on
-      this.decoder = this.newDecoder();
-      this.hasStart = false;
-      this.abortChunk();
-      this.resync = { buf: Buffer.alloc(0), offset: this.frameStart + 1 };
+      this.restart(this.frameStart + 1);
       return;
     }
     if (this.state.error) return;
@@ -252,27 +260,10 @@ class DirectionDecoder {
   }
 }
 
-/**
- * The first position in `b` where a plausible frame header starts: magic, a version we speak, a known
- * type, a length within limits (a JSON payload starts with '{'). -1 if none.
- */
-export function findHeader(b: Buffer): number {
-  for (let i = b.indexOf(MAGIC_0); i >= 0 && i + HEADER_SIZE <= b.length; i = b.indexOf(MAGIC_0, i + 1)) {
-    if (b[i + 1] !== MAGIC_1 || !SUPPORTED_VERSIONS.includes(b[i + 2]!)) continue;
-    const name = messageNameOf(b[i + 3]!);
-    if (!name) continue;
-    const len = b.readUInt32BE(i + 4);
-    if (name === 'DATA' ? len < DATA_HEADER_SIZE || len > MAX_PAYLOAD : len > MAX_CONTROL_PAYLOAD || len < 2) continue;
-    if (name !== 'DATA' && i + HEADER_SIZE < b.length && b[i + HEADER_SIZE] !== 0x7b) continue;
-    return i;
-  }
-  return -1;
-}
-
 /** Decodes our protocol on every connection of a capture; plug `onPayload` into analyze(). */
 export class AppDecoder {
   readonly connections: AppConnection[] = [];
-  private readonly dirs = new Map<number, { c2s: DirectionDecoder; s2c: DirectionDecoder; app: AppConnection }>();
+  private readonly dirs = new Map<number, { c2s: DirectionDecoder; s2c: DirectionDecoder }>();
 
   private readonly sink: AppSink;
 
@@ -285,7 +276,6 @@ export class AppDecoder {
     for (const d of this.dirs.values()) {
       d.c2s.finish(t);
       d.s2c.finish(t);
-      if (d.c2s.state.messages + d.s2c.state.messages > 0) d.app.recognised = true;
     }
   }
 
@@ -297,14 +287,15 @@ export class AppDecoder {
       // with the handshake seen, streams start right after the SYN (a lost first segment is a gap)
       if (conn.c2s.synOptions) c2s.start((conn.c2s.flow.baseSeq + 1) >>> 0);
       if (conn.s2c.synOptions) s2c.start((conn.s2c.flow.baseSeq + 1) >>> 0);
-      const app: AppConnection = { conn, recognised: false, c2s: c2s.state, s2c: s2c.state };
-      this.connections.push(app);
-      d = { c2s, s2c, app };
+      this.connections.push({ conn, c2s: c2s.state, s2c: s2c.state });
+      d = { c2s, s2c };
       this.dirs.set(conn.index, d);
     }
-    const dd = fromClient ? d.c2s : d.s2c;
-    if (dd.stopped) return;
-    dd.push(seq, data, t, frame, seglen);
-    if (dd.state.messages > 0) d.app.recognised = true;
+    (fromClient ? d.c2s : d.s2c).push(seq, data, t, frame, seglen);
   };
+
+  /** The endpoint of connection `index` (its client), once a payload of it was seen. */
+  endpoint(index: number): { ip: string; port: number } | undefined {
+    return this.connections.find((a) => a.conn.index === index)?.conn.client;
+  }
 }

@@ -7,9 +7,8 @@ import { dirname, join } from 'node:path';
 import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts';
 import type { PacketRecord } from '../tcp/tracker.ts';
 import { FLAG_BITS } from '../tcp/rules.ts';
-import type { Connection } from '../tcp/connection.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
-import { AppDecoder } from './decode.ts';
+import { AppDecoder, recognised } from './decode.ts';
 import { AppModel, type ClientIdentity, type PlayRecord, type StreamRecord, type TimelineEvent } from './model.ts';
 import { pairRelays, type LegEvents, type RelayRecord } from './relays.ts';
 
@@ -60,21 +59,16 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
   const withApp = options.app !== false;
   const manifest = options.manifest === undefined ? findManifest(path) : options.manifest;
   const roles = new Map((manifest?.hosts ?? []).map((h) => [h.ip, h.role]));
-  const conns: Array<{ ip: string; port: number }> = [];
-  const model = new AppModel((i) => conns[i] ?? { ip: '?', port: 0 }, (ip) => roles.get(ip) ?? null);
-  const decoder = new AppDecoder(model);
+  // (the model asks the decoder for endpoints: it meets a connection only through its messages)
+  const model = new AppModel((i) => decoder.endpoint(i) ?? { ip: '?', port: 0 }, (ip) => roles.get(ip) ?? null);
+  const decoder: AppDecoder = new AppDecoder(model);
   const legs = new Map<string, LegEvents>();
-  let lastTime = 0;
   const result = analyze(path, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     // TCP only: no hooks at all (the tracker then allocates nothing per packet for us)
     ...(withApp ? {
-      onPayload: (conn: Connection, fromClient: boolean, seq: number, data: Buffer, t: number, frame: number, seglen: number): void => {
-        conns[conn.index] = conn.client;
-        decoder.onPayload(conn, fromClient, seq, data, t, frame, seglen);
-      },
+      onPayload: decoder.onPayload,
       onAnalyzed: (rec: PacketRecord): void => {
-        lastTime = rec.conn.end;
         if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;
         const dir = rec.fromA === rec.conn.clientIsA ? 'c2s' : 's2c';
         const key = `${rec.conn.index}/${dir}`;
@@ -85,8 +79,9 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
       },
     } : {}),
   });
-  decoder.finish(lastTime);
-  model.close(lastTime);
+  const end = result.capture.duration;
+  decoder.finish(end);
+  model.close(end);
   const undecoded: AppReport['undecoded'] = [];
   const connections: AppReport['connections'] = [];
   for (const a of decoder.connections) {
@@ -94,7 +89,7 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
       const e = a[dir].error;
       if (e) undecoded.push({ conn: a.conn.index, dir, ...e });
     }
-    if (a.recognised) {
+    if (recognised(a)) {
       const s = (d: typeof a.c2s): DirSummary => ({ bytes: d.bytes, messages: d.messages, gaps: d.gaps, lostBytes: d.lostBytes, resyncs: d.resyncs });
       connections.push({ conn: a.conn.index, client: model.nameOf(a.conn.index), c2s: s(a.c2s), s2c: s(a.s2c) });
     }

@@ -6,6 +6,7 @@
  * (the capture runs in the server's network namespace, so both legs share one clock).
  */
 import type { ChunkTrack, StreamRecord } from './model.ts';
+import { percentile, round } from '../tcp/stats.ts';
 
 /** Per connection and direction: times of frames with flags that explain a stall. */
 export interface LegEvents {
@@ -39,12 +40,7 @@ export interface RelayRecord {
 
 const STALL_MIN_MS = 200;
 
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-const r3 = (n: number): number => Math.round(n * 1000) / 1000;
+const r3 = (n: number): number => round(n, 3);
 
 /** Delay of each outgoing chunk: from the arrival of the last incoming byte it carries to its own first byte. */
 function chunkDelays(inT: ChunkTrack, outT: ChunkTrack): Array<[number, number]> {
@@ -77,7 +73,7 @@ function stalls(outT: ChunkTrack, rec: StreamRecord, inRec: StreamRecord | null,
   const gaps: number[] = [];
   for (let i = 1; i < outT.t0.length; i++) gaps.push(outT.t0[i]! - outT.t0[i - 1]!);
   const sorted = [...gaps].sort((a, b) => a - b);
-  const threshold = Math.max(STALL_MIN_MS / 1000, 20 * pct(sorted, 50));
+  const threshold = Math.max(STALL_MIN_MS / 1000, 20 * percentile(sorted, 50));
   const found: RelayStall[] = [];
   for (let i = 0; i < gaps.length; i++) {
     if (gaps[i]! < threshold) continue;
@@ -136,7 +132,7 @@ export function pairRelays(streams: StreamRecord[], tracks: Map<string, ChunkTra
       intact: cand ? Boolean(out.intact && cand.intact) : out.intact,
       contentMatched: Boolean(cand && cand.sha256 !== null && cand.sha256 === out.sha256),
       delayMs: delays.length ? {
-        samples: delays.length, p50: r3(pct(sorted, 50)), p95: r3(pct(sorted, 95)), max: r3(sorted[sorted.length - 1]!),
+        samples: delays.length, p50: r3(percentile(sorted, 50)), p95: r3(percentile(sorted, 95)), max: r3(sorted[sorted.length - 1]!),
         series: downsample(delays, 400).map(([t, d]) => [r3(t * 1000) / 1000, r3(d)]),
       } : null,
       stalls: stalls(outT, out, cand ?? null, inT, legs),

@@ -45,8 +45,7 @@ function findings(r: FullAnalysis): Finding[] {
   const out: Finding[] = [];
   for (const c of r.connections) {
     const l = label(r, c);
-    for (const [dir, d, who] of [['c2s', c.clientToServer, `${l.client}→${l.server}`], ['s2c', c.serverToClient, `${l.server}→${l.client}`]] as const) {
-      void dir;
+    for (const [d, who] of [[c.clientToServer, `${l.client}→${l.server}`], [c.serverToClient, `${l.server}→${l.client}`]] as const) {
       for (const [flag, n] of Object.entries(d.flags) as Array<[FlagName, number]>) {
         if (n > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${n} ${FLAG_TEXT[flag]}`, filter: `tcp.stream eq ${c.index} && ${r.flagFilters[flag]}` });
       }

@@ -58,54 +58,51 @@ export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel:
   return parts.join('');
 }
 
+/** The frame both charts share: title, a y axis from 0 with gridlines at "nice" ticks, the plot area. */
+function plot(kind: string, title: string, ymax: number, bottom: number) {
+  const w = 560;
+  const h = 260;
+  const m = { l: 56, r: 12, t: 28, b: bottom };
+  const pw = w - m.l - m.r;
+  const ph = h - m.t - m.b;
+  const ys = ticks(ymax);
+  const ytop = ys[ys.length - 1]!;
+  const Y = (v: number): number => m.t + ph - (v / ytop) * ph;
+  const parts = [open(kind, w, h, title), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  for (const v of ys) parts.push(`<line x1="${m.l}" x2="${w - m.r}" y1="${Y(v)}" y2="${Y(v)}" stroke="#eee"/><text x="${m.l - 6}" y="${Y(v) + 4}" text-anchor="end">${fmt(v)}</text>`);
+  /** The x axis and both axis labels; closes the SVG. */
+  const close = (xLabel: string, yLabel: string): string => {
+    parts.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${w - m.r}" y2="${m.t + ph}" stroke="#333"/>`);
+    parts.push(`<text x="${w / 2}" y="${h - 4}" text-anchor="middle" fill="#555">${esc(xLabel)}</text><text x="12" y="${m.t + ph / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 12 ${m.t + ph / 2})">${esc(yLabel)}</text></svg>`);
+    return parts.join('');
+  };
+  return { w, h, m, pw, ph, Y, parts, close };
+}
+
 export interface Bar { label: string; value: number }
 
 /** Vertical bar chart (histograms). */
 export function barsSvg(kind: string, title: string, bars: Bar[], xLabel: string, yLabel: string): string {
-  const w = 560;
-  const h = 260;
-  const m = { l: 56, r: 12, t: 28, b: 56 };
-  const pw = w - m.l - m.r;
-  const ph = h - m.t - m.b;
-  const max = Math.max(1, ...bars.map((b) => b.value));
-  const ys = ticks(max);
-  const top = ys[ys.length - 1]!;
-  const parts = [open(kind, w, h, title), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
-  for (const v of ys) {
-    const y = m.t + ph - (v / top) * ph;
-    parts.push(`<line x1="${m.l}" x2="${w - m.r}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${fmt(v)}</text>`);
-  }
+  const { m, pw, ph, Y, parts, close } = plot(kind, title, Math.max(1, ...bars.map((b) => b.value)), 56);
   const bw = pw / Math.max(1, bars.length);
   bars.forEach((b, i) => {
-    const bh = (b.value / top) * ph;
+    const bh = m.t + ph - Y(b.value);
     const x = m.l + i * bw;
     parts.push(`<rect class="mark" x="${x + 1}" y="${m.t + ph - bh}" width="${Math.max(1, bw - 2)}" height="${Math.max(b.value > 0 ? 1 : 0, bh)}" fill="#2563eb"><title>${esc(`${b.label}: ${b.value}`)}</title></rect>`);
     if (bars.length <= 12 || i % Math.ceil(bars.length / 10) === 0) parts.push(`<text x="${x + bw / 2}" y="${m.t + ph + 14}" text-anchor="middle" transform="rotate(30 ${x + bw / 2} ${m.t + ph + 14})">${esc(b.label)}</text>`);
   });
-  parts.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${w - m.r}" y2="${m.t + ph}" stroke="#333"/>`);
-  parts.push(`<text x="${w / 2}" y="${h - 4}" text-anchor="middle" fill="#555">${esc(xLabel)}</text><text x="12" y="${m.t + ph / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 12 ${m.t + ph / 2})">${esc(yLabel)}</text></svg>`);
-  return parts.join('');
+  return close(xLabel, yLabel);
 }
 
 export interface Series { name: string; points: Array<[number, number]>; dots?: boolean }
 
 /** Line chart over time; several series share the axes. */
 export function linesSvg(kind: string, title: string, series: Series[], xLabel: string, yLabel: string): string {
-  const w = 560;
-  const h = 260;
-  const m = { l: 56, r: 12, t: 28, b: 44 };
-  const pw = w - m.l - m.r;
-  const ph = h - m.t - m.b;
   const all = series.flatMap((s) => s.points);
   const xmax = Math.max(1e-9, ...all.map((p) => p[0]));
   const xmin = Math.min(xmax, ...all.map((p) => p[0]));
-  const ymax = Math.max(1e-9, ...all.map((p) => p[1]));
-  const ys = ticks(ymax);
-  const ytop = ys[ys.length - 1]!;
+  const { w, h, m, pw, ph, Y, parts, close } = plot(kind, title, Math.max(1e-9, ...all.map((p) => p[1])), 44);
   const X = (v: number): number => m.l + ((v - xmin) / Math.max(1e-9, xmax - xmin)) * pw;
-  const Y = (v: number): number => m.t + ph - (v / ytop) * ph;
-  const parts = [open(kind, w, h, title), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
-  for (const v of ys) parts.push(`<line x1="${m.l}" x2="${w - m.r}" y1="${Y(v)}" y2="${Y(v)}" stroke="#eee"/><text x="${m.l - 6}" y="${Y(v) + 4}" text-anchor="end">${fmt(v)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const v = xmin + ((xmax - xmin) * i) / 4;
     parts.push(`<text x="${X(v)}" y="${m.t + ph + 14}" text-anchor="middle">${fmt(v)}</text>`);
@@ -118,9 +115,8 @@ export function linesSvg(kind: string, title: string, series: Series[], xLabel: 
     parts.push(`<rect x="${m.l + 8 + i * 150}" y="${m.t + 2}" width="10" height="10" fill="${color}"/><text x="${m.l + 22 + i * 150}" y="${m.t + 11}">${esc(s.name)}</text>`);
   });
   if (all.length === 0) parts.push(`<text x="${w / 2}" y="${h / 2}" text-anchor="middle" fill="#555">no samples</text>`);
-  parts.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${w - m.r}" y2="${m.t + ph}" stroke="#333"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${m.t + ph}" stroke="#333"/>`);
-  parts.push(`<text x="${w / 2}" y="${h - 4}" text-anchor="middle" fill="#555">${esc(xLabel)}</text><text x="12" y="${m.t + ph / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 12 ${m.t + ph / 2})">${esc(yLabel)}</text></svg>`);
-  return parts.join('');
+  parts.push(`<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${m.t + ph}" stroke="#333"/>`);
+  return close(xLabel, yLabel);
 }
 
 const TYPE_COLOR: Record<string, string> = {

@@ -1,4 +1,13 @@
-/** Bounded-memory statistics for one direction of a connection. */
+/** Bounded-memory statistics for one direction of a connection, and the small helpers they share. */
+
+/** The nearest-rank percentile of an ascending array (NaN when empty). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Rounds to `d` decimals for the JSON (0 for non-finite values). */
+export const round = (n: number, d = 6): number => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : 0);
 
 /** Exact counts per value (segment sizes have few distinct values), for percentiles and histograms. */
 export class ValueCounts {

@@ -7,11 +7,12 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { AudioLabError } from '../errors.ts';
+import { newRunId, pointLatest } from './runs.ts';
 
 const run = promisify(execFile);
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -58,7 +59,7 @@ export async function composeCommand(): Promise<string[]> {
 }
 
 /** Settings scripts/docker-up.sh recorded (the locally built base image where no registry is reachable). */
-function localDockerEnv(): Record<string, string> {
+export function localDockerEnv(): Record<string, string> {
   const file = join(ROOT, '.cache/docker.env');
   if (!existsSync(file)) return {};
   return Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
@@ -81,7 +82,7 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   if (!(PROFILES as readonly string[]).includes(profile)) throw new AudioLabError('AUDIOLAB_ERR_USAGE', `unknown profile ${JSON.stringify(profile)} (one of ${PROFILES.join(', ')})`);
   const compose = await composeCommand();
   const runsDir = resolve(o.runsDir ?? join(ROOT, 'runs'));
-  const runId = o.runId ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const runId = o.runId ?? newRunId();
   const runDir = join(runsDir, runId);
   await mkdir(join(runDir, 'recordings'), { recursive: true });
   const env: NodeJS.ProcessEnv = {
@@ -140,11 +141,7 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   }
   if (existsSync(join(runDir, 'lab.json'))) await addHostFacts(join(runDir, 'lab.json'), compose, env, failures, Date.now() - t0);
   await run(cmd!, [...pre, 'down', '--remove-orphans'], { cwd: ROOT, env }).catch(() => {});
-  const latest = join(runsDir, 'latest');
-  if (runId !== 'latest' && o.updateLatest !== false) {
-    await rm(latest, { force: true, recursive: true });
-    await symlink(runId, latest);
-  }
+  if (runId !== 'latest' && o.updateLatest !== false) await pointLatest(runsDir, runId);
   return { ok: failures.length === 0 && !interrupted, interrupted, runDir, capture: join(runDir, 'capture.pcap'), failures, seconds: (Date.now() - t0) / 1000 };
 }
 

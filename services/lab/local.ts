@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { cp, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { release, hostname } from 'node:os';
@@ -14,6 +14,7 @@ import { ChildCapture } from '../../capture/child.ts';
 import { TcpdumpCapture } from '../../capture/tcpdump.ts';
 import { analyzeWithApp, type FullAnalysis } from '../../analysis/app/index.ts';
 import { writeReport } from '../../analysis/report/report.ts';
+import { newRunId, pointLatest } from './runs.ts';
 import { AudioLabError } from '../errors.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -65,7 +66,7 @@ const exitCode = async (c: ChildProcess): Promise<number> => (c.exitCode ?? (awa
 export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   const say = o.onStep ?? (() => {});
   const port = o.port ?? 5050;
-  const runId = new Date().toISOString().replace(/[:.]/g, '-');
+  const runId = newRunId();
   const runDir = join(o.runsDir, runId);
   const recordings = join(runDir, 'recordings');
   const serverMusic = join(runDir, 'server-music');
@@ -120,8 +121,6 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   say('analysing the capture');
   const analysis = analyzeWithApp(capturePath, { manifest });
   await writeReport(analysis, runDir);
-  const latest = join(o.runsDir, 'latest');
-  await rm(latest, { force: true, recursive: true });
-  await symlink(runId, latest);
+  await pointLatest(o.runsDir, runId);
   return { ok: failures.length === 0, runDir, capture: capturePath, failures, analysis };
 }

@@ -3,7 +3,7 @@
  */
 import { AudioLabError } from '../errors.ts';
 import {
-  CURRENT_VERSION, DATA_HEADER_SIZE, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD,
+  CURRENT_VERSION, DATA_HEADER_SIZE, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, SUPPORTED_VERSIONS,
 } from './constants.ts';
 import { MESSAGES, messageNameOf, type Message, type MessageName, type MessageOf } from './schema.ts';
 import { checkObject } from './validate.ts';
@@ -63,6 +63,31 @@ export function encodeToBuffer(msg: Message, version = CURRENT_VERSION): Buffer 
   return Buffer.concat(encodeMessage(msg, version));
 }
 
+/** The 16-byte DATA header at the start of `h`: streamId u32, seq u32, offset u64. Throws for offsets beyond 2^53. */
+export function readDataHeader(h: Buffer): { streamId: number; seq: number; offset: number } {
+  const hi = h.readUInt32BE(8);
+  if (hi >= 0x200000) throw new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', 'DATA offset beyond 2^53');
+  return { streamId: h.readUInt32BE(0), seq: h.readUInt32BE(4), offset: hi * 0x1_0000_0000 + h.readUInt32BE(12) };
+}
+
+/**
+ * The first position in `b` where a plausible frame header starts: magic, a version we speak, a known
+ * type, a length within the limits (and '{' opening a JSON payload). -1 if none. For readers that
+ * lost their place in a stream (a capture with a hole) and must find the next frame.
+ */
+export function findFrameHeader(b: Buffer, versions: readonly number[] = SUPPORTED_VERSIONS): number {
+  for (let i = b.indexOf(MAGIC_0); i >= 0 && i + HEADER_SIZE <= b.length; i = b.indexOf(MAGIC_0, i + 1)) {
+    if (b[i + 1] !== MAGIC_1 || !versions.includes(b[i + 2]!)) continue;
+    const name = messageNameOf(b[i + 3]!);
+    if (!name) continue;
+    const len = b.readUInt32BE(i + 4);
+    if (name === 'DATA' ? len < DATA_HEADER_SIZE || len > MAX_PAYLOAD : len > MAX_CONTROL_PAYLOAD || len < 2) continue;
+    if (name !== 'DATA' && i + HEADER_SIZE < b.length && b[i + HEADER_SIZE] !== 0x7b) continue;
+    return i;
+  }
+  return -1;
+}
+
 /** Decodes a frame's payload into a validated message. Throws coded errors. */
 export function decodeFrame(frame: Frame): Message {
   const name = messageNameOf(frame.type);
@@ -72,15 +97,7 @@ export function decodeFrame(frame: Frame): Message {
   const p = frame.payload;
   if (name === 'DATA') {
     if (p.length < DATA_HEADER_SIZE) throw new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', `DATA payload of ${p.length} bytes is shorter than its ${DATA_HEADER_SIZE}-byte header`);
-    const hi = p.readUInt32BE(8);
-    if (hi >= 0x200000) throw new AudioLabError('AUDIOLAB_ERR_BAD_PAYLOAD', 'DATA offset beyond 2^53');
-    return {
-      type: 'DATA',
-      streamId: p.readUInt32BE(0),
-      seq: p.readUInt32BE(4),
-      offset: hi * 0x1_0000_0000 + p.readUInt32BE(12),
-      data: p.subarray(DATA_HEADER_SIZE),
-    };
+    return { type: 'DATA', ...readDataHeader(p), data: p.subarray(DATA_HEADER_SIZE) };
   }
   if (p.length > MAX_CONTROL_PAYLOAD) throw new AudioLabError('AUDIOLAB_ERR_FRAME_TOO_LARGE', `${name} payload of ${p.length} bytes exceeds ${MAX_CONTROL_PAYLOAD}`);
   let body: unknown;

@@ -11,13 +11,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bigWav, ROOT, tempDir } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
 import { AudioLabError } from '../../services/errors.ts';
 import { analyze } from '../../analysis/analyze.ts';
+import { localDockerEnv } from '../../services/lab/docker.ts';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 const { GenericContainer, Network, Wait } = await import('testcontainers');
@@ -29,9 +30,8 @@ const CAPTURE = 'tcp-audio-lab-capture:latest';
 const never = { shouldPull: () => false };
 
 function dockerEnv(): Record<string, string> {
-  const file = join(ROOT, '.cache/docker.env');
-  if (!existsSync(file)) throw new Error('no .cache/docker.env: run bash scripts/docker-up.sh (scripts/test.sh does)');
-  return Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  if (!existsSync(join(ROOT, '.cache/docker.env'))) throw new Error('no .cache/docker.env: run bash scripts/docker-up.sh (scripts/test.sh does)');
+  return localDockerEnv();
 }
 
 let net: StartedNet;
