@@ -14,4 +14,4 @@ RUN if [ ! -d node_modules/wav ]; then npm ci --omit=dev --no-audit --no-fund; f
  && mkdir -p /runs /tmp/node-compile-cache && chown -R node /runs /tmp/node-compile-cache /app/music
 ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache
 USER node
-ENTRYPOINT ["node", "/app/bin/audiolab.ts"]
+ENTRYPOINT ["node", "/app/bin/audiolab.mjs"]

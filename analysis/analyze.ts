@@ -177,40 +177,39 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisRes
   tracker.onPayload = options.onPayload;
   tracker.onAnalyzed = options.onAnalyzed;
   const dp = newDecodedPacket();
-  let t0Sec = -1;
-  let t0Nsec = 0;
-  let tcpPackets = 0;
-  let bytes = 0;
+  // Per-packet state lives in object fields, not in closure variables: V8 stores a double into a
+  // field in place, but boxes it anew for each store into a closure variable (one allocation per packet).
+  const st = { t0Sec: -1, t0Nsec: 0, lastTime: 0, tcpPackets: 0, bytes: 0 };
   const issues: Record<string, number> = {};
   let startTime: string | null = null;
-  let lastTime = 0;
   let summary: ReadSummary;
   try {
     summary = readCapture(path, (raw) => {
-      if (t0Sec < 0) {
-        t0Sec = raw.sec;
-        t0Nsec = raw.nsec;
+      if (st.t0Sec < 0) {
+        st.t0Sec = raw.sec;
+        st.t0Nsec = raw.nsec;
         startTime = new Date(raw.sec * 1000 + raw.nsec / 1e6).toISOString();
       }
-      const time = (raw.sec - t0Sec) + (raw.nsec - t0Nsec) / 1e9;
-      lastTime = time;
-      bytes += raw.origlen;
-      const st = decodePacket(raw.buf, raw.linktype, dp, raw.offset, raw.offset + raw.caplen);
-      if (st === 'ok') {
-        tcpPackets++;
-        tracker.handle(dp, raw.index, time, raw.origlen, raw.buf, raw.caplen < raw.origlen || dp.headerTruncated);
+      const time = (raw.sec - st.t0Sec) + (raw.nsec - st.t0Nsec) / 1e9;
+      st.lastTime = time;
+      dp.time = time;
+      st.bytes += raw.origlen;
+      const status = decodePacket(raw.buf, raw.linktype, dp, raw.offset, raw.offset + raw.caplen);
+      if (status === 'ok') {
+        st.tcpPackets++;
+        tracker.handle(dp, raw.index, raw.origlen, raw.buf, raw.caplen < raw.origlen || dp.headerTruncated);
       } else {
-        issues[st] = (issues[st] ?? 0) + 1;
+        issues[status] = (issues[status] ?? 0) + 1;
       }
     }, options.onProgress ? { onProgress: options.onProgress } : {});
   } catch (err) {
     if (err instanceof AudioLabError && tracker.connections.length > 0) {
       // keep what was read: the caller gets the partial result on the error
-      (err.context as Record<string, unknown>).partialResult = build(path, { format: 'pcap', byteOrder: 'LE', packets: 0, fileBytes: 0, linktypes: [], partial: true, warnings: [{ offset: Number(err.context.offset ?? 0), message: err.message }] }, tracker, tcpPackets, bytes, issues, startTime, lastTime);
+      (err.context as Record<string, unknown>).partialResult = build(path, { format: 'pcap', byteOrder: 'LE', packets: 0, fileBytes: 0, linktypes: [], partial: true, warnings: [{ offset: Number(err.context.offset ?? 0), message: err.message }] }, tracker, st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
     }
     throw err;
   }
-  return build(path, summary, tracker, tcpPackets, bytes, issues, startTime, lastTime);
+  return build(path, summary, tracker, st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
 }
 
 function build(path: string, summary: ReadSummary, tracker: TcpTracker, tcpPackets: number, bytes: number, issues: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {

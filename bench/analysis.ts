@@ -31,10 +31,10 @@ export async function analysisBench(options: { quick?: boolean } = {}): Promise<
   const size = statSync(file).size;
   const packets = Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' }))?.[1] ?? 0);
   log('audiolab analyze --tcp-only…');
-  const ours = timeCommand(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'analyze', file, '--tcp-only', '--json', '/dev/null']);
+  const ours = timeCommand(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'analyze', file, '--tcp-only', '--json', '/dev/null']);
   log('audiolab analyze --out (protocol decoding, sha256 of every stream, report.html/md/json)…');
   const reportDir = join(dir, 'report');
-  const full = timeCommand(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'analyze', file, '--out', reportDir]);
+  const full = timeCommand(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'analyze', file, '--out', reportDir]);
   log('tshark -q -z conv,tcp -z expert…');
   const tshark = timeCommand('tshark', ['-n', '-r', file, '-q', '-z', 'conv,tcp', '-z', 'expert']);
   log('tcptrace -l…');

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProcessCapture } from './process.ts';
 
-const BIN = join(resolve(fileURLToPath(new URL('..', import.meta.url))), 'bin/audiolab.ts');
+const BIN = join(resolve(fileURLToPath(new URL('..', import.meta.url))), 'bin/audiolab.mjs');
 
 export class ChildCapture extends ProcessCapture {
   constructor(iface: string, filter: string, out: string) {

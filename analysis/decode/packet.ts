@@ -39,6 +39,8 @@ export interface TcpOptions {
 
 export interface DecodedPacket {
   status: DecodeStatus;
+  /** Seconds since the capture began: set by the caller (the frame's bytes do not say). */
+  time: number;
   ipVersion: 4 | 6;
   /** IPv4 addresses as u32; for IPv6 the key strings below are used. */
   src4: number;
@@ -66,7 +68,7 @@ export interface DecodedPacket {
 
 export function newDecodedPacket(): DecodedPacket {
   return {
-    status: 'ok', ipVersion: 4, src4: 0, dst4: 0, src6: '', dst6: '', ipFragment: false,
+    status: 'ok', time: 0, ipVersion: 4, src4: 0, dst4: 0, src6: '', dst6: '', ipFragment: false,
     sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, tcpHeaderLen: 0, seglen: 0,
     payloadOffset: 0, payloadCaptured: 0, hasOptions: false, headerTruncated: false,
     opts: { mss: -1, wscale: -1, sackPerm: false, sackBlocks: 0, sackRight: -1, tsVal: -1, tsEcr: -1 },

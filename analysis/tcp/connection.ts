@@ -68,10 +68,12 @@ export class Connection {
   synAckTime = -1;
   handshakeAckTime = -1;
   synCount = 0;
-  start: number;
-  end: number;
-  firstFrame: number;
-  lastFrame: number;
+  // Numeric fields start as numbers: a field declared without a value starts as `undefined`, and
+  // V8 then stores every later double into it as a new heap object (one allocation per packet).
+  start = 0;
+  end = 0;
+  firstFrame = 0;
+  lastFrame = 0;
   history = '';
   /** Handshake and teardown packets (SYN/FIN/RST and the first answer to each), at most 16. */
   readonly ladder: LadderStep[] = [];

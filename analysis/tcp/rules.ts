@@ -69,7 +69,32 @@ export const FLAG_BITS: Record<FlagName, number> = {
 /** Segments remembered for RTT matching, as TCP_MAX_UNACKED_SEGMENTS. */
 const MAX_UNACKED = 10000;
 
-export interface Unacked { frame: number; seq: number; nextseq: number; time: number }
+/**
+ * The segments of one direction not yet ACKed, in the order sent (Wireshark's ua_segs list), as
+ * parallel typed arrays: no object per segment, so following a bulk transfer allocates nothing.
+ */
+export class UnackedList {
+  length = 0;
+  seq = new Uint32Array(16);
+  nextseq = new Uint32Array(16);
+  time = new Float64Array(16);
+
+  push(seq: number, nextseq: number, time: number): void {
+    if (this.length === MAX_UNACKED) return;
+    if (this.length === this.seq.length) this.grow();
+    const i = this.length++;
+    this.seq[i] = seq;
+    this.nextseq[i] = nextseq;
+    this.time[i] = time;
+  }
+
+  private grow(): void {
+    const n = Math.min(MAX_UNACKED, this.seq.length * 2);
+    const seq = new Uint32Array(n); seq.set(this.seq); this.seq = seq;
+    const next = new Uint32Array(n); next.set(this.nextseq); this.nextseq = next;
+    const time = new Float64Array(n); time.set(this.time); this.time = time;
+  }
+}
 
 /** One direction's analysis state (Wireshark's tcp_flow_t / tcp_analyze_seq_flow_info_t). */
 export class FlowState {
@@ -89,7 +114,7 @@ export class FlowState {
   dupacknum = 0;
   lastnondupack = 0;
   lastsegmentflags = 0;
-  unacked: Unacked[] = [];
+  readonly unacked = new UnackedList();
 }
 
 export interface SegmentIn {
@@ -265,7 +290,7 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   let nextseq = (seq + seglen) >>> 0;
   if (seglen > 0 || flags & (TH_SYN | TH_FIN)) {
     if (flags & (TH_SYN | TH_FIN)) nextseq = (nextseq + 1) >>> 0;
-    if (fwd.unacked.length < MAX_UNACKED) fwd.unacked.push({ frame: s.frame, seq, nextseq, time });
+    fwd.unacked.push(seq, nextseq, time);
   }
 
   // The highest sequence number seen so far (zero-window probes do not advance it).
@@ -290,24 +315,28 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   // Segments of the other direction that this ACKs: an exact match gives an RTT sample.
   const list = rev.unacked;
   if (list.length > 0 && flags & TH_ACK) {
+    const useq = list.seq;
+    const unext = list.nextseq;
+    const utime = list.time;
     let keep = 0;
     for (let i = 0; i < list.length; i++) {
-      const u = list[i]!;
-      if (ack === u.nextseq) {
+      const useg = useq[i]!;
+      const unextseq = unext[i]!;
+      if (ack === unextseq) {
         // Wireshark walks newest-first and keeps the last match: the oldest copy of the segment.
-        if (out.ackRtt < 0) out.ackRtt = time - u.time;
+        if (out.ackRtt < 0) out.ackRtt = time - utime[i]!;
         continue; // acked: drop
       }
-      if (GT_SEQ(ack, u.seq) && LE_SEQ(ack, u.nextseq)) {
-        u.seq = ack; // partly acked
-        list[keep++] = u;
-        continue;
+      if (GT_SEQ(ack, useg) && LE_SEQ(ack, unextseq)) {
+        useq[keep] = ack; // partly acked
+      } else if (GT_SEQ(unextseq, ack)) {
+        useq[keep] = useg;
+      } else {
+        continue; // older than the ACK: drop
       }
-      if (GT_SEQ(u.nextseq, ack)) {
-        list[keep++] = u;
-        continue;
-      }
-      // older than the ACK: drop
+      unext[keep] = unextseq;
+      utime[keep] = utime[i]!;
+      keep++;
     }
     list.length = keep;
   }

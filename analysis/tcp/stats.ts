@@ -100,27 +100,52 @@ export class Series {
   private readonly cap: number;
   private stride = 1;
   private seen = 0;
-  samples: Array<[number, number]> = [];
+  /** Kept samples as (time, value) pairs in one typed array: no allocation per sample. */
+  private kept: Float64Array;
+  private keptN = 0;
   /** Log-scale histogram for percentiles: 20 buckets per decade from 1e-3 to 1e6 (5 % resolution). */
   private readonly hist = new Uint32Array(LOG_BUCKETS + 1);
 
   constructor(cap = 1000) {
     this.cap = cap;
+    this.kept = new Float64Array(2 * Math.min(cap, 64));
   }
 
+  // add() is kept small so that it is inlined where it is called (a double passed to a call that
+  // is not inlined is boxed: one allocation per sample); keeping a sample is the rarer, slower path.
   add(t: number, v: number): void {
     this.n++;
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     this.hist[bucketOf(v)]!++;
-    if (this.seen++ % this.stride === 0) {
-      this.samples.push([t, v]);
-      if (this.samples.length >= this.cap) {
-        this.samples = this.samples.filter((_, i) => i % 2 === 0);
-        this.stride *= 2;
-      }
+    if (this.seen++ % this.stride === 0) this.keep(t, v);
+  }
+
+  private keep(t: number, v: number): void {
+    if (this.keptN * 2 === this.kept.length) {
+      const bigger = new Float64Array(Math.min(2 * this.cap, this.kept.length * 2));
+      bigger.set(this.kept);
+      this.kept = bigger;
     }
+    this.kept[2 * this.keptN] = t;
+    this.kept[2 * this.keptN + 1] = v;
+    if (++this.keptN >= this.cap) {
+      // thin evenly: keep every other sample, and from now on every other new one
+      for (let i = 0; i < this.keptN; i += 2) {
+        this.kept[i] = this.kept[2 * i]!;
+        this.kept[i + 1] = this.kept[2 * i + 1]!;
+      }
+      this.keptN = Math.ceil(this.keptN / 2);
+      this.stride *= 2;
+    }
+  }
+
+  /** The kept (time, value) samples, evenly thinned to fewer than `cap`. */
+  get samples(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < this.keptN; i++) out.push([this.kept[2 * i]!, this.kept[2 * i + 1]!]);
+    return out;
   }
 
   median(): number {
@@ -142,7 +167,7 @@ export class Series {
 
 /** Bytes per time bin; bins double in width when there get to be too many. */
 export class Throughput {
-  binSeconds: number;
+  binSeconds = 0.01;
   bins: number[] = [];
   private readonly maxBins: number;
 
@@ -151,8 +176,14 @@ export class Throughput {
     this.maxBins = maxBins;
   }
 
-  /** `t`: seconds since the connection started. */
+  /** `t`: seconds since the connection started. Small, to be inlined: the common case is a bin that exists. */
   add(t: number, bytes: number): void {
+    const i = Math.floor(t / this.binSeconds);
+    if (i < this.bins.length) this.bins[i]! += bytes;
+    else this.extend(t, bytes);
+  }
+
+  private extend(t: number, bytes: number): void {
     let i = Math.floor(t / this.binSeconds);
     while (i >= this.maxBins) {
       const merged: number[] = [];

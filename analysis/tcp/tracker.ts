@@ -6,6 +6,7 @@
  */
 import { analyzeSegment, type AnalysisOut, type FlowState, type SegmentIn } from './rules.ts';
 import { Connection, type Direction } from './connection.ts';
+import { FlowTable } from './flowtable.ts';
 import { ipv4String, TH_ACK, TH_FIN, TH_RST, TH_SYN, type DecodedPacket } from '../decode/packet.ts';
 
 export interface PayloadSink {
@@ -20,28 +21,9 @@ export interface PacketRecord {
   flags: number;
 }
 
-/**
- * Connection lookup without building strings on the hot path: IPv4 endpoints are 48-bit numbers
- * (address × 65536 + port) in two levels of maps; IPv6 endpoints are strings.
- */
-class EndpointTable {
-  private readonly m = new Map<number | string, Map<number | string, Connection>>();
-  get(a: number | string, b: number | string): Connection | undefined {
-    return this.m.get(a)?.get(b);
-  }
-  set(a: number | string, b: number | string, c: Connection): void {
-    let inner = this.m.get(a);
-    if (!inner) this.m.set(a, (inner = new Map()));
-    inner.set(b, c);
-  }
-  delete(a: number | string, b: number | string): void {
-    this.m.get(a)?.delete(b);
-  }
-}
-
 export class TcpTracker {
   readonly connections: Connection[] = [];
-  private readonly table = new EndpointTable();
+  private readonly table = new FlowTable();
   private readonly out: AnalysisOut = { flags: 0, ackRtt: -1 };
   private readonly seg: SegmentIn = { frame: 0, time: 0, seq: 0, ack: 0, seglen: 0, flags: 0, window: 0, sackRight: -1 };
   onPayload: PayloadSink | undefined;
@@ -49,15 +31,20 @@ export class TcpTracker {
   onAnalyzed: ((rec: PacketRecord) => void) | undefined;
   private readonly rec: PacketRecord = { frame: 0, conn: null as unknown as Connection, fromA: false, flags: 0 };
 
-  handle(p: DecodedPacket, frame: number, time: number, frameLen: number, data: Buffer, truncated: boolean): void {
-    const src: number | string = p.ipVersion === 4 ? p.src4 * 65536 + p.sport : `${p.src6}|${p.sport}`;
-    const dst: number | string = p.ipVersion === 4 ? p.dst4 * 65536 + p.dport : `${p.dst6}|${p.dport}`;
-    let conn = this.table.get(src, dst);
-    let fromA = true;
-    if (!conn) {
-      conn = this.table.get(dst, src);
-      fromA = false;
-    }
+  /**
+   * Follows one decoded TCP packet. Its time (seconds since the capture began) comes in `p.time`, a
+   * field rather than an argument: a double passed to a function that is not inlined is boxed, one
+   * allocation per packet.
+   */
+  handle(p: DecodedPacket, frame: number, frameLen: number, data: Buffer, truncated: boolean): void {
+    const time = p.time;
+    const table = this.table;
+    const v4 = p.ipVersion === 4;
+    const src6 = v4 ? '' : `${p.src6}|${p.sport}`;
+    const dst6 = v4 ? '' : `${p.dst6}|${p.dport}`;
+    const index = v4 ? table.find4(p.src4, p.sport, p.dst4, p.dport) : table.find6(src6, dst6);
+    let conn = index >= 0 ? this.connections[index] : undefined;
+    let fromA = table.fromA;
     const synOnly = (p.flags & (TH_SYN | TH_ACK)) === TH_SYN;
     if (conn && synOnly) {
       // Port reuse: a SYN with another ISN on a known port pair starts a new connection (as
@@ -70,18 +57,19 @@ export class TcpTracker {
       const b = { ip: p.ipVersion === 4 ? ipv4String(p.dst4) : p.dst6, port: p.dport };
       conn = new Connection(this.connections.length, a, b, time, frame);
       this.connections.push(conn);
-      this.table.set(src, dst, conn);
-      this.table.delete(dst, src);
+      if (v4) table.set4(p.src4, p.sport, p.dst4, p.dport, conn.index);
+      else table.set6(src6, dst6, conn.index);
       fromA = true;
       if (!(p.flags & TH_SYN)) {
         // Seen mid-way: guess the client is the side with the higher (ephemeral) port.
         conn.clientIsA = p.sport > p.dport;
       }
     }
-    this.process(conn, fromA, p, frame, time, frameLen, data, truncated);
+    this.process(conn, fromA, p, frame, frameLen, data, truncated);
   }
 
-  private process(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, time: number, frameLen: number, data: Buffer, truncated: boolean): void {
+  private process(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, frameLen: number, data: Buffer, truncated: boolean): void {
+    const time = p.time;
     const dir: Direction = fromA ? conn.ab : conn.ba;
     const other: Direction = fromA ? conn.ba : conn.ab;
     const flags = p.flags;
@@ -90,22 +78,7 @@ export class TcpTracker {
 
     // Handshake bookkeeping (roles, options, window scaling, initial RTT)
     if (flags & TH_SYN) {
-      const o = p.opts;
-      dir.synOptions = { mss: o.mss >= 0 ? o.mss : null, wscale: o.wscale >= 0 ? o.wscale : null, sackPerm: o.sackPerm, timestamps: o.tsVal >= 0 };
-      if (o.wscale >= 0) dir.flow.winScale = Math.min(o.wscale, 14);
-      verifyWindowScaling((flags & TH_ACK) !== 0, dir.flow, other.flow);
-      if (!(flags & TH_ACK)) {
-        conn.clientIsA = fromA;
-        conn.rolesKnown = true;
-        conn.mruSyn = time;
-        conn.synCount++;
-        if (conn.synTime < 0) conn.synTime = time;
-        conn.mark('s', fromA);
-      } else {
-        if (!conn.rolesKnown) { conn.clientIsA = !fromA; conn.rolesKnown = true; }
-        if (conn.synAckTime < 0) conn.synAckTime = time;
-        conn.mark('h', fromA);
-      }
+      this.syn(conn, fromA, p, dir, other);
     } else if (flags & TH_ACK) {
       // The first ACK after the handshake gives the initial RTT (time since the most recent SYN).
       if (conn.firstRtt === 0 && conn.mruSyn >= 0 && conn.synAckTime >= 0) {
@@ -121,7 +94,7 @@ export class TcpTracker {
     analyzeSegment(seg, dir.flow, other.flow, conn, this.out);
     const bits = this.out.flags;
     dir.countFlags(bits, frame);
-    if (conn.ladder.length < 16) this.ladderStep(conn, fromA, p, frame, time, dir, other);
+    if (conn.ladder.length < 16) this.ladderStep(conn, fromA, p, frame, dir, other);
 
     // Statistics
     dir.packets++;
@@ -143,6 +116,38 @@ export class TcpTracker {
     const ws = dir.flow.winScale;
     dir.windows.add(flags & TH_SYN || ws <= 0 ? p.window : p.window * (1 << ws));
     if (this.out.ackRtt >= 0) other.rtt.add(time - conn.start, this.out.ackRtt * 1000);
+    if (flags & (TH_FIN | TH_RST)) this.teardown(conn, fromA, flags, time, dir);
+    if (bits & 0x0001) conn.mark('t', fromA);
+    if (this.onAnalyzed) {
+      const rec = this.rec;
+      rec.frame = frame; rec.conn = conn; rec.fromA = fromA; rec.flags = bits;
+      this.onAnalyzed(rec);
+    }
+  }
+
+  /** A SYN or SYN-ACK: roles, the options offered, window scaling, handshake times. */
+  private syn(conn: Connection, fromA: boolean, p: DecodedPacket, dir: Direction, other: Direction): void {
+    const o = p.opts;
+    const time = p.time;
+    dir.synOptions = { mss: o.mss >= 0 ? o.mss : null, wscale: o.wscale >= 0 ? o.wscale : null, sackPerm: o.sackPerm, timestamps: o.tsVal >= 0 };
+    if (o.wscale >= 0) dir.flow.winScale = Math.min(o.wscale, 14);
+    verifyWindowScaling((p.flags & TH_ACK) !== 0, dir.flow, other.flow);
+    if (!(p.flags & TH_ACK)) {
+      conn.clientIsA = fromA;
+      conn.rolesKnown = true;
+      conn.mruSyn = time;
+      conn.synCount++;
+      if (conn.synTime < 0) conn.synTime = time;
+      conn.mark('s', fromA);
+    } else {
+      if (!conn.rolesKnown) { conn.clientIsA = !fromA; conn.rolesKnown = true; }
+      if (conn.synAckTime < 0) conn.synAckTime = time;
+      conn.mark('h', fromA);
+    }
+  }
+
+  /** A FIN or RST: the teardown's times and the history. */
+  private teardown(conn: Connection, fromA: boolean, flags: number, time: number, dir: Direction): void {
     if (flags & TH_FIN) {
       conn.sawFin = true;
       if (dir.firstFin < 0) dir.firstFin = time;
@@ -153,16 +158,10 @@ export class TcpTracker {
       if (dir.firstRst < 0) dir.firstRst = time;
       conn.mark('r', fromA);
     }
-    if (bits & 0x0001) conn.mark('t', fromA);
-    if (this.onAnalyzed) {
-      const rec = this.rec;
-      rec.frame = frame; rec.conn = conn; rec.fromA = fromA; rec.flags = bits;
-      this.onAnalyzed(rec);
-    }
   }
 
   /** Records SYN/FIN/RST packets and the other side's first packet after a SYN or FIN. */
-  private ladderStep(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, time: number, dir: Direction, other: Direction): void {
+  private ladderStep(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, dir: Direction, other: Direction): void {
     const control = (p.flags & (TH_SYN | TH_FIN | TH_RST)) !== 0;
     const answering = fromA ? conn.ladderWaitFromB : conn.ladderWaitFromA;
     if (!control && !answering) return;
@@ -179,7 +178,7 @@ export class TcpTracker {
     if (o.sackPerm) opts.push('SACK_PERM');
     if (o.tsVal >= 0) opts.push(`TSval=${o.tsVal}`);
     conn.ladder.push({
-      t: time, frame, fromClient: fromA === conn.clientIsA, flags: flagString(p.flags),
+      t: p.time, frame, fromClient: fromA === conn.clientIsA, flags: flagString(p.flags),
       seq: (p.seq - dir.flow.baseSeq) >>> 0, ack: p.flags & TH_ACK ? (p.ack - other.flow.baseSeq) >>> 0 : 0,
       len: p.seglen, window: p.window, options: opts.join(' '),
     });

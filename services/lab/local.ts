@@ -18,7 +18,7 @@ import { newRunId, pointLatest } from './runs.ts';
 import { AudioLabError } from '../errors.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const BIN = join(ROOT, 'bin/audiolab.ts');
+const BIN = join(ROOT, 'bin/audiolab.mjs');
 
 export const LOCAL_HOSTS = { server: '127.0.0.10', 'client-a': '127.0.0.11', 'client-b': '127.0.0.12' } as const;
 

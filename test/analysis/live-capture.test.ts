@@ -40,7 +40,7 @@ describe('live capture (cap)', () => {
   it('audiolab capture stops after --count packets and reports it', async () => {
     lab = await startServer();
     const file = join(await tempDir(), 'cli.pcap');
-    const run = promisify(execFile)(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'capture', '-i', 'lo', '-f', `tcp port ${lab.port}`, '-o', file, '--count', '3'], { env: { ...process.env, CI: '1' } });
+    const run = promisify(execFile)(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'capture', '-i', 'lo', '-f', `tcp port ${lab.port}`, '-o', file, '--count', '3'], { env: { ...process.env, CI: '1' } });
     await new Promise((r) => setTimeout(r, 1500));
     const a = await lab.client('a');
     await a.list();

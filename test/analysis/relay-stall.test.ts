@@ -22,7 +22,7 @@ describe('relay stalls', () => {
     const file = join(dir, 'stall.pcap');
     const cap = new TcpdumpCapture('lo', `tcp port ${lab.port}`, file);
     await cap.start();
-    const b = spawn(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'listen', '--server', `127.0.0.1:${lab.port}`, '--name', 'client-b', '--count', '1', '--sink', 'null'], { stdio: 'ignore', env: { ...process.env, CI: '1' } });
+    const b = spawn(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'listen', '--server', `127.0.0.1:${lab.port}`, '--name', 'client-b', '--count', '1', '--sink', 'null'], { stdio: 'ignore', env: { ...process.env, CI: '1' } });
     try {
       await waitFor(() => lab!.server.clients().some((c) => c.name === 'client-b' && c.listening), 15_000);
       const a = await lab.client('client-a');

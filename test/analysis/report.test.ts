@@ -39,8 +39,12 @@ describe('app-level analysis of a lab capture', () => {
     for (const c of a.connections) {
       expect(c.c2s.gaps + c.s2c.gaps).toBe(0);
       const tcp = report.connections.find((x) => x.index === c.conn)!;
-      expect(c.c2s.bytes).toBe(tcp.clientToServer.payloadBytes);
-      expect(c.s2c.bytes).toBe(tcp.serverToClient.payloadBytes);
+      // every byte once: the TCP payload count includes retransmitted segments (loopback under
+      // load can drop from its backlog queue), the decoded stream has each byte once
+      for (const [app, dir] of [[c.c2s, tcp.clientToServer], [c.s2c, tcp.serverToClient]] as const) {
+        if (dir.flags.retransmission === 0) expect(app.bytes).toBe(dir.payloadBytes);
+        else expect(app.bytes).toBeLessThan(dir.payloadBytes);
+      }
     }
     // the scenario's requests, each seen once
     for (const t of ['LIST', 'PLAY', 'PLAYED', 'UPLOAD', 'UPLOAD_DONE', 'PLAY_ON', 'SEND_TO']) expect(a.messageCounts[t as 'LIST']).toBe(1);

@@ -12,7 +12,7 @@ afterEach(async () => { await lab?.close(); lab = undefined; });
 
 async function audiolab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'bin/audiolab.ts'), ...args], { env: { ...process.env, CI: '1' }, timeout: 60_000 });
+    const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), ...args], { env: { ...process.env, CI: '1' }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -67,7 +67,7 @@ describe('audiolab CLI', () => {
 describe('interactive menu', () => {
   it('shows the numbered menu, lists songs and quits', async () => {
     lab = await startServer();
-    const child = (await import('node:child_process')).spawn(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'menu', '--server', `127.0.0.1:${lab.port}`, '--name', 'menu-user'], { env: { ...process.env, CI: '1' } });
+    const child = (await import('node:child_process')).spawn(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'menu', '--server', `127.0.0.1:${lab.port}`, '--name', 'menu-user'], { env: { ...process.env, CI: '1' } });
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     child.stdin.write('1\n');

@@ -17,7 +17,7 @@ let lab: TestLab;
 afterEach(async () => { await lab?.close(); });
 
 async function playIn(home: string, song: string, sink: string): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [join(ROOT, 'bin/audiolab.ts'), 'play', song, '--server', `127.0.0.1:${lab.port}`, '--sink', sink, '--cache', join(home, 'cache')], {
+  return run(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'play', song, '--server', `127.0.0.1:${lab.port}`, '--sink', sink, '--cache', join(home, 'cache')], {
     env: { ...process.env, HOME: home, CI: '1' }, timeout: 60_000,
   });
 }
