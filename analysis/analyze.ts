@@ -205,14 +205,20 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisRes
   } catch (err) {
     if (err instanceof AudioLabError && tracker.connections.length > 0) {
       // keep what was read: the caller gets the partial result on the error
-      (err.context as Record<string, unknown>).partialResult = build(path, { format: 'pcap', byteOrder: 'LE', packets: 0, fileBytes: 0, linktypes: [], partial: true, warnings: [{ offset: Number(err.context.offset ?? 0), message: err.message }] }, tracker, st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
+      (err.context as Record<string, unknown>).partialResult = build(path, partialSummary(err), tracker.connections.map(connectionReport), st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
     }
     throw err;
   }
-  return build(path, summary, tracker, st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
+  return build(path, summary, tracker.connections.map(connectionReport), st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
 }
 
-function build(path: string, summary: ReadSummary, tracker: TcpTracker, tcpPackets: number, bytes: number, issues: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {
+/** What is known of a capture whose reading failed with `err` after some packets. */
+export function partialSummary(err: AudioLabError): ReadSummary {
+  return { format: 'pcap', byteOrder: 'LE', packets: 0, fileBytes: 0, linktypes: [], partial: true, warnings: [{ offset: Number(err.context.offset ?? 0), message: err.message }] };
+}
+
+/** The result document from the reader's summary, the connections' reports and the capture's counts. */
+export function build(path: string, summary: ReadSummary, connections: ConnectionReport[], tcpPackets: number, bytes: number, issues: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {
   return {
     schemaVersion: SCHEMA_VERSION,
     generator: 'tcp-audio-lab analyze',
@@ -230,7 +236,7 @@ function build(path: string, summary: ReadSummary, tracker: TcpTracker, tcpPacke
       warnings: summary.warnings,
       decodeIssues: issues,
     },
-    connections: tracker.connections.map(connectionReport),
+    connections,
     flagFilters: FLAG_FILTERS,
   };
 }

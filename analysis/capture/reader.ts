@@ -145,7 +145,7 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
   const le = w.buf.readUInt32LE(0) === PCAP_US || w.buf.readUInt32LE(0) === PCAP_NS;
   const magic = le ? w.buf.readUInt32LE(0) : w.buf.readUInt32BE(0);
   const ns = magic === PCAP_NS;
-  const u32 = le ? (o: number) => w.buf.readUInt32LE(o) : (o: number) => w.buf.readUInt32BE(o);
+  const u32 = (o: number): number => rd32(w.buf, o, le);
   const snaplen = u32(16);
   const linktype = u32(20) & 0x0fffffff;
   const maxRecord = options.maxRecord ?? Math.max(262144, snaplen);
@@ -160,8 +160,8 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
       break;
     }
     const o = pos - w.base;
-    const caplen = u32(o + 8);
-    const origlen = u32(o + 12);
+    const caplen = rd32(w.buf, o + 8, le);
+    const origlen = rd32(w.buf, o + 12, le);
     if (caplen > maxRecord) {
       throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_CORRUPT', `record ${summary.packets + 1} at offset ${pos} claims ${caplen} captured bytes (more than ${maxRecord})`, { offset: pos, packets: summary.packets });
     }
@@ -170,14 +170,22 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
       summary.warnings.push({ offset: pos, message: `record ${summary.packets + 1} truncated (${w.size - pos - 16} of ${caplen} bytes)` });
       break;
     }
+    const buf = w.buf;
     const b = pos - w.base;
-    pkt.sec = u32(b);
-    pkt.nsec = ns ? u32(b + 4) : u32(b + 4) * 1000;
-    pkt.set(++summary.packets, w.buf, b + 16, caplen, origlen, pos);
+    pkt.sec = rd32(buf, b, le);
+    pkt.nsec = ns ? rd32(buf, b + 4, le) : rd32(buf, b + 4, le) * 1000;
+    pkt.set(++summary.packets, buf, b + 16, caplen, origlen, pos);
     onPacket(pkt);
     pos += 16 + caplen;
   }
   return summary;
+}
+
+/** A 32-bit unsigned integer in either byte order (without Buffer's bounds-checking wrappers: callers ensure the bytes). */
+function rd32(d: Buffer, o: number, le: boolean): number {
+  return le
+    ? (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0
+    : ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
 }
 
 interface Iface { linktype: number; snaplen: number; tsDiv: number; tsMul: number; tsOffset: number }
@@ -190,7 +198,7 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
   const pkt = new RawPacket();
   let pos = 0;
   let sawSection = false;
-  const u32 = (o: number): number => (le ? w.buf.readUInt32LE(o) : w.buf.readUInt32BE(o));
+  const u32 = (o: number): number => rd32(w.buf, o, le);
   const u16 = (o: number): number => (le ? w.buf.readUInt16LE(o) : w.buf.readUInt16BE(o));
   while (pos < w.size) {
     if (!w.ensure(pos, 12)) {

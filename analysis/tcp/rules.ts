@@ -75,24 +75,21 @@ const MAX_UNACKED = 10000;
  */
 export class UnackedList {
   length = 0;
-  seq = new Uint32Array(16);
-  nextseq = new Uint32Array(16);
-  time = new Float64Array(16);
+  /** (seq, nextseq, time) per segment, side by side: one array, adjacent in memory. */
+  data = new Float64Array(3 * 16);
 
-  push(seq: number, nextseq: number, time: number): void {
-    if (this.length === MAX_UNACKED) return;
-    if (this.length === this.seq.length) this.grow();
-    const i = this.length++;
-    this.seq[i] = seq;
-    this.nextseq[i] = nextseq;
-    this.time[i] = time;
-  }
-
-  private grow(): void {
-    const n = Math.min(MAX_UNACKED, this.seq.length * 2);
-    const seq = new Uint32Array(n); seq.set(this.seq); this.seq = seq;
-    const next = new Uint32Array(n); next.set(this.nextseq); this.nextseq = next;
-    const time = new Float64Array(n); time.set(this.time); this.time = time;
+  /**
+   * Room for one more segment: its index into `data`, or -1 when the list is full. The caller
+   * writes the fields (a time passed as an argument to a call that is not inlined would be boxed).
+   */
+  add(): number {
+    if (this.length === MAX_UNACKED) return -1;
+    if (3 * this.length === this.data.length) {
+      const bigger = new Float64Array(3 * Math.min(MAX_UNACKED, this.length * 2));
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    return 3 * this.length++;
   }
 }
 
@@ -290,7 +287,13 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   let nextseq = (seq + seglen) >>> 0;
   if (seglen > 0 || flags & (TH_SYN | TH_FIN)) {
     if (flags & (TH_SYN | TH_FIN)) nextseq = (nextseq + 1) >>> 0;
-    fwd.unacked.push(seq, nextseq, time);
+    const ua = fwd.unacked;
+    const at = ua.add();
+    if (at >= 0) {
+      ua.data[at] = seq;
+      ua.data[at + 1] = nextseq;
+      ua.data[at + 2] = time;
+    }
   }
 
   // The highest sequence number seen so far (zero-window probes do not advance it).
@@ -315,29 +318,29 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   // Segments of the other direction that this ACKs: an exact match gives an RTT sample.
   const list = rev.unacked;
   if (list.length > 0 && flags & TH_ACK) {
-    const useq = list.seq;
-    const unext = list.nextseq;
-    const utime = list.time;
+    const u = list.data;
+    const n = 3 * list.length;
     let keep = 0;
-    for (let i = 0; i < list.length; i++) {
-      const useg = useq[i]!;
-      const unextseq = unext[i]!;
+    for (let i = 0; i < n; i += 3) {
+      const useg = u[i]!;
+      const unextseq = u[i + 1]!;
       if (ack === unextseq) {
         // Wireshark walks newest-first and keeps the last match: the oldest copy of the segment.
-        if (out.ackRtt < 0) out.ackRtt = time - utime[i]!;
+        if (out.ackRtt < 0) out.ackRtt = time - u[i + 2]!;
         continue; // acked: drop
       }
       if (GT_SEQ(ack, useg) && LE_SEQ(ack, unextseq)) {
-        useq[keep] = ack; // partly acked
+        u[keep] = ack; // partly acked
       } else if (GT_SEQ(unextseq, ack)) {
-        useq[keep] = useg;
+        u[keep] = useg;
       } else {
         continue; // older than the ACK: drop
       }
-      unext[keep] = unextseq;
-      utime[keep] = utime[i]!;
-      keep++;
+      u[keep + 1] = unextseq;
+      u[keep + 2] = u[i + 2]!;
+      keep += 3;
     }
+    keep /= 3;
     list.length = keep;
   }
   out.flags = f;

@@ -74,7 +74,6 @@ export class ValueCounts {
 const LOG_MIN = -3;
 const PER_DECADE = 20;
 const LOG_BUCKETS = 9 * PER_DECADE;
-const bucketOf = (v: number): number => (v <= 0 ? 0 : Math.max(0, Math.min(LOG_BUCKETS, Math.floor((Math.log10(v) - LOG_MIN) * PER_DECADE))));
 const valueOf = (i: number): number => 10 ** (LOG_MIN + (i + 0.5) / PER_DECADE);
 
 /** Running min, max and sum. */
@@ -118,18 +117,18 @@ export class Series {
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
-    this.hist[bucketOf(v)]!++;
-    if (this.seen++ % this.stride === 0) this.keep(t, v);
+    // the log bucket of v, computed here: passing v to a helper that is not inlined would box it
+    const b = v <= 0 ? 0 : Math.floor((Math.log10(v) - LOG_MIN) * PER_DECADE);
+    this.hist[b < 0 ? 0 : b > LOG_BUCKETS ? LOG_BUCKETS : b]!++;
+    if (this.seen++ % this.stride === 0) {
+      this.kept[2 * this.keptN] = t;
+      this.kept[2 * this.keptN + 1] = v;
+      this.countKept();
+    }
   }
 
-  private keep(t: number, v: number): void {
-    if (this.keptN * 2 === this.kept.length) {
-      const bigger = new Float64Array(Math.min(2 * this.cap, this.kept.length * 2));
-      bigger.set(this.kept);
-      this.kept = bigger;
-    }
-    this.kept[2 * this.keptN] = t;
-    this.kept[2 * this.keptN + 1] = v;
+  /** A sample was just written at keptN: count it, and make room for the next one. */
+  private countKept(): void {
     if (++this.keptN >= this.cap) {
       // thin evenly: keep every other sample, and from now on every other new one
       for (let i = 0; i < this.keptN; i += 2) {
@@ -138,6 +137,11 @@ export class Series {
       }
       this.keptN = Math.ceil(this.keptN / 2);
       this.stride *= 2;
+    }
+    if (this.keptN * 2 === this.kept.length) {
+      const bigger = new Float64Array(Math.min(2 * this.cap, this.kept.length * 2));
+      bigger.set(this.kept);
+      this.kept = bigger;
     }
   }
 

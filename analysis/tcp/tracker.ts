@@ -96,26 +96,7 @@ export class TcpTracker {
     dir.countFlags(bits, frame);
     if (conn.ladder.length < 16) this.ladderStep(conn, fromA, p, frame, dir, other);
 
-    // Statistics
-    dir.packets++;
-    dir.bytes += frameLen;
-    if (truncated) dir.truncated++;
-    if (p.seglen > 0) {
-      dir.payloadBytes += p.seglen;
-      dir.sizes.add(p.seglen);
-      dir.throughput.add(time - conn.start, p.seglen);
-      const mss = other.synOptions?.mss ?? null;
-      if (mss !== null && p.seglen > mss) dir.aboveMss++;
-      conn.mark('d', fromA);
-      if (this.onPayload) {
-        this.onPayload(conn, fromA === conn.clientIsA, p.seq, data.subarray(p.payloadOffset, p.payloadOffset + p.payloadCaptured), time, frame, p.seglen);
-      }
-    } else if ((flags & (TH_SYN | TH_FIN | TH_RST)) === 0 && flags & TH_ACK) {
-      conn.mark('a', fromA);
-    }
-    const ws = dir.flow.winScale;
-    dir.windows.add(flags & TH_SYN || ws <= 0 ? p.window : p.window * (1 << ws));
-    if (this.out.ackRtt >= 0) other.rtt.add(time - conn.start, this.out.ackRtt * 1000);
+    this.statistics(conn, fromA, p, frame, frameLen, data, truncated, dir, other);
     if (flags & (TH_FIN | TH_RST)) this.teardown(conn, fromA, flags, time, dir);
     if (bits & 0x0001) conn.mark('t', fromA);
     if (this.onAnalyzed) {
@@ -123,6 +104,36 @@ export class TcpTracker {
       rec.frame = frame; rec.conn = conn; rec.fromA = fromA; rec.flags = bits;
       this.onAnalyzed(rec);
     }
+  }
+
+  /**
+   * Per-direction statistics. A method of its own, reading the time from `p` and the RTT sample from
+   * `this.out`, so that the small add() calls inline here and no double is boxed per packet.
+   */
+  private statistics(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, frameLen: number, data: Buffer, truncated: boolean, dir: Direction, other: Direction): void {
+    const time = p.time;
+    const flags = p.flags;
+    const seglen = p.seglen;
+    dir.packets++;
+    dir.bytes += frameLen;
+    if (truncated) dir.truncated++;
+    if (seglen > 0) {
+      dir.payloadBytes += seglen;
+      dir.sizes.add(seglen);
+      dir.throughput.add(time - conn.start, seglen);
+      const mss = other.synOptions?.mss ?? null;
+      if (mss !== null && seglen > mss) dir.aboveMss++;
+      conn.mark('d', fromA);
+      if (this.onPayload) {
+        this.onPayload(conn, fromA === conn.clientIsA, p.seq, data.subarray(p.payloadOffset, p.payloadOffset + p.payloadCaptured), time, frame, seglen);
+      }
+    } else if ((flags & (TH_SYN | TH_FIN | TH_RST)) === 0 && flags & TH_ACK) {
+      conn.mark('a', fromA);
+    }
+    const ws = dir.flow.winScale;
+    dir.windows.add(flags & TH_SYN || ws <= 0 ? p.window : p.window * (1 << ws));
+    const rtt = this.out.ackRtt;
+    if (rtt >= 0) other.rtt.add(time - conn.start, rtt * 1000);
   }
 
   /** A SYN or SYN-ACK: roles, the options offered, window scaling, handshake times. */
