@@ -2,23 +2,17 @@
  * App-level analysis: plugs the protocol decoder into the TCP analysis (one pass over the capture)
  * and returns the TCP result plus what the audio system did on the wire.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts';
 import type { PacketRecord } from '../tcp/tracker.ts';
 import { FLAG_BITS } from '../tcp/rules.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
 import { AppDecoder, recognised } from './decode.ts';
+import { findManifest, type LabManifest } from './manifest.ts';
+import { analyzeTcpOnly } from './tcp-only.ts';
+
+export { findManifest, type LabManifest };
 import { AppModel, type ClientIdentity, type PlayRecord, type StreamRecord, type TimelineEvent } from './model.ts';
 import { pairRelays, type LegEvents, type RelayRecord } from './relays.ts';
-
-export interface LabManifest {
-  runId?: string;
-  runtime?: string;
-  hosts?: Array<{ role: string; ip: string; mac?: string | null }>;
-  impairments?: unknown;
-  [k: string]: unknown;
-}
 
 export interface AppReport {
   /** Connections on which our protocol was recognised. */
@@ -43,20 +37,9 @@ export interface FullAnalysis extends AnalysisResult {
 
 const RETX = FLAG_BITS.retransmission | FLAG_BITS.fastRetransmission | FLAG_BITS.spuriousRetransmission;
 
-/** Reads lab.json next to the capture (the lab writes it there), if any. */
-export function findManifest(capture: string): LabManifest | null {
-  const p = join(dirname(capture), 'lab.json');
-  if (!existsSync(p)) return null;
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as LabManifest;
-  } catch {
-    return null;
-  }
-}
-
 /** `app: false` skips the protocol decoding (TCP analysis only; `app` is then empty). */
 export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null; app?: boolean } = {}): FullAnalysis {
-  const withApp = options.app !== false;
+  if (options.app === false) return analyzeTcpOnly(path, options);
   const manifest = options.manifest === undefined ? findManifest(path) : options.manifest;
   const roles = new Map((manifest?.hosts ?? []).map((h) => [h.ip, h.role]));
   // (the model asks the decoder for endpoints: it meets a connection only through its messages)
@@ -65,19 +48,16 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
   const legs = new Map<string, LegEvents>();
   const result = analyze(path, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    // TCP only: no hooks at all (the tracker then allocates nothing per packet for us)
-    ...(withApp ? {
-      onPayload: decoder.onPayload,
-      onAnalyzed: (rec: PacketRecord): void => {
-        if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;
-        const dir = rec.fromA === rec.conn.clientIsA ? 'c2s' : 's2c';
-        const key = `${rec.conn.index}/${dir}`;
-        let l = legs.get(key);
-        if (!l) legs.set(key, (l = { zeroWindow: [], retransmission: [] }));
-        if (rec.flags & FLAG_BITS.zeroWindow) l.zeroWindow.push(rec.conn.end);
-        if (rec.flags & RETX) l.retransmission.push(rec.conn.end);
-      },
-    } : {}),
+    onPayload: decoder.onPayload,
+    onAnalyzed: (rec: PacketRecord): void => {
+      if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;
+      const dir = rec.fromA === rec.conn.clientIsA ? 'c2s' : 's2c';
+      const key = `${rec.conn.index}/${dir}`;
+      let l = legs.get(key);
+      if (!l) legs.set(key, (l = { zeroWindow: [], retransmission: [] }));
+      if (rec.flags & FLAG_BITS.zeroWindow) l.zeroWindow.push(rec.conn.end);
+      if (rec.flags & RETX) l.retransmission.push(rec.conn.end);
+    },
   });
   const end = result.capture.duration;
   decoder.finish(end);

@@ -1,5 +1,5 @@
 /** One TCP connection: both directions' analysis state, statistics, handshake and teardown. */
-import { FlowState, FLAG_BITS, FLAG_NAMES, type FlagName } from './rules.ts';
+import { FlowState, FLAG_BITS, FLAG_NAMES, zeroFlagCounts, type FlagName } from './rules.ts';
 import { Running, Series, Throughput, ValueCounts } from './stats.ts';
 
 export interface Endpoint { ip: string; port: number }
@@ -17,7 +17,7 @@ export class Direction {
   readonly rtt = new Series(500);
   readonly throughput = new Throughput();
   aboveMss = 0;
-  readonly flagCounts: Record<FlagName, number> = Object.fromEntries(FLAG_NAMES.map((n) => [n, 0])) as Record<FlagName, number>;
+  readonly flagCounts: Record<FlagName, number> = zeroFlagCounts();
   /** First frames with each flag, for the report's "check it in Wireshark" links. */
   readonly flagFrames: Record<string, number[]> = {};
   synOptions: SynOptions | null = null;

@@ -76,6 +76,9 @@ const PER_DECADE = 20;
 const LOG_BUCKETS = 9 * PER_DECADE;
 const valueOf = (i: number): number => 10 ** (LOG_MIN + (i + 0.5) / PER_DECADE);
 
+const NO_SAMPLES = new Float64Array(0);
+const NO_COUNTS = new Uint32Array(0);
+
 /** Running min, max and sum. */
 export class Running {
   n = 0;
@@ -100,20 +103,25 @@ export class Series {
   private stride = 1;
   private seen = 0;
   /** Kept samples as (time, value) pairs in one typed array: no allocation per sample. */
-  private kept: Float64Array;
+  private kept = NO_SAMPLES;
   private keptN = 0;
   /** Log-scale histogram for percentiles: 20 buckets per decade from 1e-3 to 1e6 (5 % resolution). */
-  private readonly hist = new Uint32Array(LOG_BUCKETS + 1);
+  private hist = NO_COUNTS;
 
   constructor(cap = 1000) {
     this.cap = cap;
-    this.kept = new Float64Array(2 * Math.min(cap, 64));
+  }
+
+  /** The arrays, at the first sample: many directions never have one (typed arrays cost ~1 µs each). */
+  private allocate(): void {
+    this.kept = new Float64Array(2 * Math.min(this.cap, 64));
+    this.hist = new Uint32Array(LOG_BUCKETS + 1);
   }
 
   // add() is kept small so that it is inlined where it is called (a double passed to a call that
   // is not inlined is boxed: one allocation per sample); keeping a sample is the rarer, slower path.
   add(t: number, v: number): void {
-    this.n++;
+    if (this.n++ === 0) this.allocate();
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
@@ -145,10 +153,10 @@ export class Series {
     }
   }
 
-  /** The kept (time, value) samples, evenly thinned to fewer than `cap`. */
-  get samples(): Array<[number, number]> {
-    const out: Array<[number, number]> = [];
-    for (let i = 0; i < this.keptN; i++) out.push([this.kept[2 * i]!, this.kept[2 * i + 1]!]);
+  /** The kept (time, value) samples, evenly thinned to fewer than `cap`, rounded to `tDigits` and `vDigits` decimals. */
+  series(tDigits: number, vDigits: number): Array<[number, number]> {
+    const out: Array<[number, number]> = new Array(this.keptN);
+    for (let i = 0; i < this.keptN; i++) out[i] = [round(this.kept[2 * i]!, tDigits), round(this.kept[2 * i + 1]!, vDigits)];
     return out;
   }
 

@@ -94,7 +94,10 @@ export class TcpTracker {
     analyzeSegment(seg, dir.flow, other.flow, conn, this.out);
     const bits = this.out.flags;
     dir.countFlags(bits, frame);
-    if (conn.ladder.length < 16) this.ladderStep(conn, fromA, p, frame, dir, other);
+    // (the test of ladderStep's first lines, here: most packets are neither, and the call is not inlined)
+    if (conn.ladder.length < 16 && (flags & (TH_SYN | TH_FIN | TH_RST) || (fromA ? conn.ladderWaitFromB : conn.ladderWaitFromA))) {
+      this.ladderStep(conn, fromA, p, frame, dir, other);
+    }
 
     this.statistics(conn, fromA, p, frame, frameLen, data, truncated, dir, other);
     if (flags & (TH_FIN | TH_RST)) this.teardown(conn, fromA, flags, time, dir);
@@ -198,8 +201,11 @@ export class TcpTracker {
 
 const FLAG_LETTERS: Array<[number, string]> = [[TH_SYN, 'SYN'], [TH_FIN, 'FIN'], [TH_RST, 'RST'], [0x08, 'PSH'], [TH_ACK, 'ACK']];
 
+/** "SYN-ACK", "FIN-PSH-ACK"…, for each value of the flags byte. */
+const FLAG_STRINGS = Array.from({ length: 256 }, (_, flags) => FLAG_LETTERS.filter(([b]) => flags & b).map(([, n]) => n).join('-') || 'none');
+
 function flagString(flags: number): string {
-  return FLAG_LETTERS.filter(([b]) => flags & b).map(([, n]) => n).join('-') || 'none';
+  return FLAG_STRINGS[flags & 0xff]!;
 }
 
 /**

@@ -1,7 +1,8 @@
 /** `audiolab analyze CAPTURE`: follow every TCP connection of a capture and write the JSON analysis. */
 import { writeFile } from 'node:fs/promises';
 import type { AnalysisResult } from '../../../analysis/analyze.ts';
-import { analyzeWithApp, type FullAnalysis, type LabManifest } from '../../../analysis/app/index.ts';
+import type { FullAnalysis } from '../../../analysis/app/index.ts';
+import type { LabManifest } from '../../../analysis/app/manifest.ts';
 import { terminalSummary, writeReport } from '../../../analysis/report/report.ts';
 import { readFile } from 'node:fs/promises';
 import { AudioLabError } from '../../errors.ts';
@@ -58,7 +59,11 @@ export const analyzeCommand: Command = {
     }
     let result: FullAnalysis;
     try {
-      result = analyzeWithApp(file, { manifest, app: ctx.values['tcp-only'] !== true, onProgress: (n, total) => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) });
+      const onProgress = (n: number, total: number): void => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`);
+      // --tcp-only loads only the TCP analysis (not the protocol decoder and its modules)
+      result = ctx.values['tcp-only'] === true
+        ? (await import('../../../analysis/app/tcp-only.ts')).analyzeTcpOnly(file, { manifest, onProgress })
+        : (await import('../../../analysis/app/index.ts')).analyzeWithApp(file, { manifest, onProgress });
     } catch (err) {
       line.done();
       if (err instanceof AudioLabError && err.context.partialResult) {

@@ -1,0 +1,22 @@
+/** The lab's manifest (lab.json): which host is which, the run, the impairments. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface LabManifest {
+  runId?: string;
+  runtime?: string;
+  hosts?: Array<{ role: string; ip: string; mac?: string | null }>;
+  impairments?: unknown;
+  [k: string]: unknown;
+}
+
+/** Reads lab.json next to the capture (the lab writes it there), if any. */
+export function findManifest(capture: string): LabManifest | null {
+  const p = join(dirname(capture), 'lab.json');
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as LabManifest;
+  } catch {
+    return null;
+  }
+}
