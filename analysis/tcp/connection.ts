@@ -14,7 +14,8 @@ export class Direction {
   truncated = 0;
   readonly sizes = new ValueCounts();
   readonly windows = new Running();
-  readonly rtt = new Series(500);
+  /** RTT samples; 250 kept for the charts (more only make the JSON bigger and slower to write). */
+  readonly rtt = new Series(250);
   readonly throughput = new Throughput();
   aboveMss = 0;
   readonly flagCounts: Record<FlagName, number> = zeroFlagCounts();

@@ -47,6 +47,7 @@ describe('Wireshark dissector', () => {
   });
 
   it('decodes every message of a lab capture: no malformed packets, no Lua errors, counts equal our analysis', () => {
+    expect(run.failures).toEqual([]); // (the reasons, when the lab run failed)
     expect(run.ok).toBe(true);
     const file = run.capture;
     expect(count(file, '_ws.malformed || _ws.lua.error || audiolab.bad_header || audiolab.unknown_type || audiolab.bad_json || audiolab.missing_field || audiolab.bad_field')).toBe(0);

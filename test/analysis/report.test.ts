@@ -32,6 +32,7 @@ afterAll(async () => {
 
 describe('app-level analysis of a lab capture', () => {
   it('names the clients from HELLO/WELCOME and the manifest, and decodes every byte', () => {
+    expect(run.failures).toEqual([]); // (the reasons, when the lab run failed)
     expect(run.ok).toBe(true);
     const a = report.app;
     expect(a.clients.map((c) => [c.name, c.role, c.ip]).sort()).toEqual([['client-a', 'client-a', '127.0.0.11'], ['client-b', 'client-b', '127.0.0.12']]);

@@ -1,4 +1,5 @@
 /** `audiolab analyze CAPTURE`: follow every TCP connection of a capture and write the JSON analysis. */
+import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { AnalysisResult } from '../../../analysis/analyze.ts';
 import type { FullAnalysis } from '../../../analysis/app/index.ts';
@@ -90,7 +91,7 @@ export const analyzeCommand: Command = {
         process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
       if (target === '-') process.stdout.write(toJson(r, process.stdout.isTTY) + '\n');
-      else if (target) await writeFile(target, toJson(r, false));
+      else if (target) writeFileSync(target, toJson(r, false)); // (sync: one write, nothing else to do meanwhile)
       if (target !== '-') process.stdout.write(summary(r) + '\n' + terminalSummary(r) + '\n');
     }
   },

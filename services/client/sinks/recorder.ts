@@ -1,11 +1,18 @@
 /**
- * Records exactly the PCM that was played into a WAV file, with the `wav` package's FileWriter (the
- * right tool for writing WAV: it fixes up the RIFF and data sizes when the stream ends). This is the
- * sink of containerised clients. With `realtime`, it plays at the song's pace like a device would,
- * and logs buffer underruns.
+ * Records exactly the PCM that was played into a WAV file, with the `wav` package's Writer (the
+ * right tool for WAV: it writes the header and, when the stream ends, the header with the final
+ * RIFF and data sizes). This is the sink of containerised clients. With `realtime`, it plays at the
+ * song's pace like a device would, and logs buffer underruns.
+ *
+ * Not wav's FileWriter: it rewrites the header by reopening the file as soon as the data ends, which
+ * races its own write stream (seen under load: ENOENT when the stream had not created the file yet,
+ * and the final header can be overwritten by the stream's late first write). Here the final header
+ * is written after the file stream has closed.
  */
 import { once } from 'node:events';
-import { mkdir, rename } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { dirname } from 'node:path';
 import wav from 'wav';
 import { AudioLabError } from '../../errors.ts';
@@ -18,7 +25,10 @@ export class RecorderSink implements AudioSink {
   readonly path: string;
   private readonly realtime: boolean;
   private readonly onUnderrun: ((u: Underrun) => void) | undefined;
-  private writer: wav.FileWriter | undefined;
+  private writer: wav.Writer | undefined;
+  private file: WriteStream | undefined;
+  /** The header with the final sizes, which the Writer emits when the data ends. */
+  private finalHeader: Buffer | undefined;
   private clock: PlaybackClock | undefined;
   private bytes = 0;
 
@@ -35,13 +45,17 @@ export class RecorderSink implements AudioSink {
 
   async open(format: AudioFormat): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
-    this.writer = new wav.FileWriter(this.tmpPath, {
+    this.writer = new wav.Writer({
       channels: format.channels,
       sampleRate: format.sampleRate,
       bitDepth: format.bitsPerSample,
       format: format.encoding === 'float' ? 3 : 1,
     });
+    this.file = createWriteStream(this.tmpPath);
+    this.writer.pipe(this.file);
+    this.writer.on('header', (h: Buffer) => { this.finalHeader = h; });
     this.writer.on('error', () => { /* reported by close() */ });
+    this.file.on('error', () => { /* reported by close() */ });
     if (this.realtime) this.clock = new PlaybackClock(byteRateOf(format), this.onUnderrun ? { onUnderrun: this.onUnderrun } : {});
   }
 
@@ -56,11 +70,19 @@ export class RecorderSink implements AudioSink {
   async close(): Promise<void> {
     await this.clock?.drain();
     const w = this.writer;
-    if (!w) return;
+    const file = this.file;
+    if (!w || !file) return;
     this.writer = undefined;
-    const done = once(w, 'done');
+    this.file = undefined;
     w.end();
-    await done;
+    await Promise.all([finished(w), finished(file)]);
+    if (!this.finalHeader) throw new AudioLabError('AUDIOLAB_ERR_SINK', `${this.path}: the WAV writer gave no final header`);
+    const fh = await open(this.tmpPath, 'r+');
+    try {
+      await fh.write(this.finalHeader, 0, this.finalHeader.length, 0);
+    } finally {
+      await fh.close();
+    }
     await rename(this.tmpPath, this.path);
   }
 
