@@ -1,0 +1,42 @@
+/** The bounded statistics: the RTT series stays under its cap, thinned evenly, with exact min/max/mean. */
+import { describe, expect, it } from 'vitest';
+import { Series, Throughput, ValueCounts } from '../../analysis/tcp/stats.ts';
+
+describe('Series', () => {
+  it('keeps fewer than cap samples, evenly spaced from the first, with exact min, max and mean', () => {
+    const s = new Series(250);
+    for (let i = 0; i < 10_000; i++) s.add(i / 1000, 1 + (i % 100));
+    const kept = s.series(6, 3);
+    expect(kept.length).toBeLessThan(250);
+    expect(kept.length).toBeGreaterThanOrEqual(125);
+    expect(kept[0]).toEqual([0, 1]);
+    const gaps = new Set(kept.slice(1).map(([t], i) => Math.round((t - kept[i]![0]) * 1000)));
+    expect(gaps.size).toBe(1); // one stride between all kept samples
+    expect([s.n, s.min, s.max, s.sum / s.n]).toEqual([10_000, 1, 100, 50.5]);
+    const p50 = s.percentile(50);
+    expect(Math.abs(p50 - 50) / 50).toBeLessThan(0.06); // log buckets: within 5 %
+  });
+
+  it('has no samples and zero percentiles before the first', () => {
+    const s = new Series(250);
+    expect(s.series(6, 3)).toEqual([]);
+    expect(s.percentile(90)).toBe(0);
+  });
+});
+
+describe('ValueCounts and Throughput', () => {
+  it('counts runs of equal values exactly', () => {
+    const v = new ValueCounts();
+    for (const x of [1448, 1448, 1448, 100, 1448, 0]) v.add(x);
+    expect(v.top()).toEqual([{ value: 1448, count: 4 }, { value: 100, count: 1 }, { value: 0, count: 1 }]);
+    expect([v.min, v.max, v.percentile(50)]).toEqual([0, 1448, 1448]);
+  });
+
+  it('merges bins when the time goes past its last bin, keeping every byte', () => {
+    const t = new Throughput(0.01, 8);
+    for (let i = 0; i < 100; i++) t.add(i * 0.01, 10);
+    expect(t.bins.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(t.bins.length).toBeLessThanOrEqual(8);
+    expect(t.binSeconds).toBeCloseTo(0.16, 9);
+  });
+});
