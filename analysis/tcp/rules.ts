@@ -74,6 +74,9 @@ export const FLAG_BITS: Record<FlagName, number> = {
   keepAlive: A.KEEP_ALIVE,
 };
 
+/** 2^n for a window-scale shift (0..14): a table, as `2 ** n` is a call per data segment. */
+const POW2 = Array.from({ length: 15 }, (_, n) => 2 ** n);
+
 /** Segments remembered for RTT matching, as TCP_MAX_UNACKED_SEGMENTS. */
 const MAX_UNACKED = 10000;
 
@@ -214,7 +217,7 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
     // WINDOW FULL: data that reaches exactly the right edge of the window the other side advertised
     // (only when its scaling is known); never SYN/FIN/RST.
     if (seglen > 0 && rev.winScale !== -1
-      && ((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** (rev.isFirstAck ? (rev.winScale === -2 ? 0 : rev.winScale) : 0)) >>> 0)
+      && ((seq + seglen) >>> 0) === ((rev.lastack + rev.window * POW2[rev.isFirstAck && rev.winScale >= 0 ? rev.winScale : 0]!) >>> 0)
       && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
       f |= A.WINDOW_FULL;
     }
