@@ -41,6 +41,10 @@ describe('play while downloading', () => {
       expect(r.fromCache).toBe(false);
       expect(r.pcmBytes).toBe(pcmOfBytes(source).length);
       expect((await pcmOf(out)).equals(pcmOfBytes(source))).toBe(true);
+      // the header was rewritten with the final sizes once the file was complete
+      const rec = await readFile(out);
+      expect(parseWavHeader(rec, rec.length)!.dataLength).toBe(pcmOfBytes(source).length);
+      expect(rec.readUInt32LE(4)).toBe(rec.length - 8);
     });
   }
 
