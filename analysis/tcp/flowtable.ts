@@ -23,6 +23,15 @@ export class FlowTable {
 
   constructor(capacity = 1024) {
     const n = 2 ** Math.ceil(Math.log2(Math.max(16, capacity)));
+    this.mask = 0;
+    this.ipLo = this.ipHi = this.ports = new Uint32Array(0);
+    this.conn = new Int32Array(0);
+    this.aIsLow = new Uint8Array(0);
+    this.allocate(n);
+  }
+
+  /** Empty arrays of n slots (a power of two). */
+  private allocate(n: number): void {
     this.mask = n - 1;
     this.ipLo = new Uint32Array(n);
     this.ipHi = new Uint32Array(n);
@@ -87,13 +96,7 @@ export class FlowTable {
 
   private grow(): void {
     const old = { lo: this.ipLo, hi: this.ipHi, ports: this.ports, conn: this.conn, aIsLow: this.aIsLow };
-    const n = (this.mask + 1) * 2;
-    this.mask = n - 1;
-    this.ipLo = new Uint32Array(n);
-    this.ipHi = new Uint32Array(n);
-    this.ports = new Uint32Array(n);
-    this.conn = new Int32Array(n).fill(EMPTY);
-    this.aIsLow = new Uint8Array(n);
+    this.allocate((this.mask + 1) * 2);
     for (let j = 0; j < old.conn.length; j++) {
       if (old.conn[j] === EMPTY) continue;
       // re-insert with the low endpoint as the sender: the stored orientation is kept in aIsLow
