@@ -74,12 +74,6 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
       connections.push({ conn: a.conn.index, client: model.nameOf(a.conn.index), c2s: s(a.c2s), s2c: s(a.s2c) });
     }
   }
-  for (const t of model.timeline) t.client = model.nameOf(t.conn);
-  for (const s of model.streams) s.client = model.nameOf(s.conn);
-  for (const p of model.plays) {
-    const s = p.stream ? model.streams.find((x) => x.id === p.stream) : undefined;
-    if (s) p.client = s.client;
-  }
   const app: AppReport = {
     connections,
     clients: [...model.clients.values()].filter((c) => connections.some((x) => x.conn === c.conn)),

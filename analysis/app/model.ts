@@ -244,9 +244,22 @@ export class AppModel implements AppSink {
   }
 
   /** Streams still open at the end of the capture. */
+  /**
+   * Ends the capture: streams still open are incomplete, and every record is named by its
+   * connection's client as finally known (a name can arrive after the first records, e.g. when the
+   * capture began mid-connection and HELLO was never seen, or the manifest names the address).
+   */
   close(t: number): void {
     for (const l of this.live.values()) this.finish(l, 'incomplete', null, t);
     this.live.clear();
+    for (const e of this.timeline) e.client = this.nameOf(e.conn);
+    for (const s of this.streams) s.client = this.nameOf(s.conn);
+    const byId = new Map<string, StreamRecord>();
+    for (const s of this.streams) if (!byId.has(s.id)) byId.set(s.id, s); // (the first, as find() gave)
+    for (const p of this.plays) {
+      const s = p.stream ? byId.get(p.stream) : undefined;
+      if (s) p.client = s.client;
+    }
   }
 
 }
