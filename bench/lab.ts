@@ -3,20 +3,16 @@
  * beside the same scenario as local processes (`audiolab lab --runtime local`, the reference: what
  * the containers, the network and the sidecar add), and the images' sizes beside their base image.
  */
-import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log, type Row } from './lib.ts';
-import { localDockerEnv, runDockerLab } from '../services/lab/docker.ts';
+import { imageInfo, localDockerEnv, runDockerLab } from '../services/lab/docker.ts';
 import { runLocalLab } from '../services/lab/local.ts';
 import { tmpdir } from 'node:os';
 
-function imageSize(image: string): number | null {
-  try {
-    return Number(execFileSync('docker', ['image', 'inspect', '--format', '{{.Size}}', image], { encoding: 'utf8' }).trim()) / 2 ** 20;
-  } catch {
-    return null;
-  }
+async function imageSize(image: string): Promise<number | null> {
+  const info = await imageInfo(image);
+  return info ? info.sizeBytes / 2 ** 20 : null;
 }
 
 export async function labBench(): Promise<{ rows: Row[]; notes: string[] }> {
@@ -40,8 +36,8 @@ export async function labBench(): Promise<{ rows: Row[]; notes: string[] }> {
   const capBase = env.CAPTURE_BASE_IMAGE ?? 'debian:bookworm-slim';
   const rows: Row[] = [
     { bench: 'npm run lab (warm image cache) → report', metric: 'wall time', ours: docker, reference: local, refName: 'same scenario as local processes (--runtime local)', unit: 's' },
-    { bench: 'image tcp-audio-lab (server, clients, analysis)', metric: 'size', ours: imageSize('tcp-audio-lab:latest') ?? NaN, reference: imageSize(base), refName: `its base ${base}`, unit: 'MiB' },
-    { bench: 'image tcp-audio-lab-capture (tcpdump sidecar, netsetup)', metric: 'size', ours: imageSize('tcp-audio-lab-capture:latest') ?? NaN, reference: imageSize(capBase), refName: `its base ${capBase}`, unit: 'MiB' },
+    { bench: 'image tcp-audio-lab (server, clients, analysis)', metric: 'size', ours: (await imageSize('tcp-audio-lab:latest')) ?? NaN, reference: await imageSize(base), refName: `its base ${base}`, unit: 'MiB' },
+    { bench: 'image tcp-audio-lab-capture (tcpdump sidecar, netsetup)', metric: 'size', ours: (await imageSize('tcp-audio-lab-capture:latest')) ?? NaN, reference: await imageSize(capBase), refName: `its base ${capBase}`, unit: 'MiB' },
   ];
   return { rows, notes: [`The Docker lab takes ${docker.toFixed(1)} s from \`npm run lab\` to the report with a warm image cache (the build is a cache hit); the local runtime runs the same scenario in ${local.toFixed(1)} s.`] };
 }

@@ -158,13 +158,20 @@ async function containerStates(compose: string[], env: NodeJS.ProcessEnv): Promi
   });
 }
 
+/** An image's id and size, or null when Docker does not have it. */
+export async function imageInfo(image: string): Promise<{ id: string; sizeBytes: number } | null> {
+  const v = (await run('docker', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', image]).catch(() => ({ stdout: '' }))).stdout.trim();
+  if (!v) return null;
+  const [id, size] = v.split(' ');
+  return { id: id!, sizeBytes: Number(size) };
+}
+
 async function addHostFacts(path: string, compose: string[], env: NodeJS.ProcessEnv, failures: string[], ms: number): Promise<void> {
   const m = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  const id = async (image: string): Promise<string | null> => (await run('docker', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', image]).catch(() => ({ stdout: '' }))).stdout.trim() || null;
   const images: Record<string, unknown> = {};
   for (const image of ['tcp-audio-lab:latest', 'tcp-audio-lab-capture:latest']) {
-    const v = await id(image);
-    if (v) images[image] = { id: v.split(' ')[0], sizeBytes: Number(v.split(' ')[1]) };
+    const v = await imageInfo(image);
+    if (v) images[image] = v;
   }
   const version = async (args: string[]): Promise<string | null> => (await run(args[0]!, args.slice(1)).catch(() => ({ stdout: '' }))).stdout.trim().split('\n')[0] || null;
   m.images = images;
