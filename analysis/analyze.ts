@@ -213,12 +213,12 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisRes
 }
 
 /** What is known of a capture whose reading failed with `err` after some packets. */
-export function partialSummary(err: AudioLabError): ReadSummary {
+function partialSummary(err: AudioLabError): ReadSummary {
   return { format: 'pcap', byteOrder: 'LE', packets: 0, fileBytes: 0, linktypes: [], partial: true, warnings: [{ offset: Number(err.context.offset ?? 0), message: err.message }] };
 }
 
 /** The result document from the reader's summary, the connections' reports and the capture's counts. */
-export function build(path: string, summary: ReadSummary, connections: ConnectionReport[], tcpPackets: number, bytes: number, issues: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {
+function build(path: string, summary: ReadSummary, connections: ConnectionReport[], tcpPackets: number, bytes: number, issues: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {
   return {
     schemaVersion: SCHEMA_VERSION,
     generator: 'tcp-audio-lab analyze',

@@ -7,8 +7,7 @@ import type { PacketRecord } from '../tcp/tracker.ts';
 import { FLAG_BITS } from '../tcp/rules.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
 import { AppDecoder, recognised } from './decode.ts';
-import { findManifest, type LabManifest } from './manifest.ts';
-import { analyzeTcpOnly } from './tcp-only.ts';
+import { findManifest, manifestFor, type LabManifest } from './manifest.ts';
 
 export { findManifest, type LabManifest };
 import { AppModel, type ClientIdentity, type PlayRecord, type StreamRecord, type TimelineEvent } from './model.ts';
@@ -37,10 +36,9 @@ export interface FullAnalysis extends AnalysisResult {
 
 const RETX = FLAG_BITS.retransmission | FLAG_BITS.fastRetransmission | FLAG_BITS.spuriousRetransmission;
 
-/** `app: false` skips the protocol decoding (TCP analysis only; `app` is then empty). */
-export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null; app?: boolean } = {}): FullAnalysis {
-  if (options.app === false) return analyzeTcpOnly(path, options);
-  const manifest = options.manifest === undefined ? findManifest(path) : options.manifest;
+/** The TCP analysis and our protocol read back from it (the TCP analysis alone: tcp-only.ts). */
+export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null } = {}): FullAnalysis {
+  const manifest = manifestFor(path, options.manifest);
   const roles = new Map((manifest?.hosts ?? []).map((h) => [h.ip, h.role]));
   // (the model asks the decoder for endpoints: it meets a connection only through its messages)
   const model = new AppModel((i) => decoder.endpoint(i) ?? { ip: '?', port: 0 }, (ip) => roles.get(ip) ?? null);

@@ -20,3 +20,8 @@ export function findManifest(capture: string): LabManifest | null {
     return null;
   }
 }
+
+/** The manifest given (null: none), or when none was given, the one beside the capture. */
+export function manifestFor(capture: string, given: LabManifest | null | undefined): LabManifest | null {
+  return given === undefined ? findManifest(capture) : given;
+}

@@ -6,10 +6,10 @@
  */
 import { analyze, type AnalyzeOptions } from '../analyze.ts';
 import type { FullAnalysis } from './index.ts';
-import { findManifest, type LabManifest } from './manifest.ts';
+import { manifestFor, type LabManifest } from './manifest.ts';
 
 export function analyzeTcpOnly(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null } = {}): FullAnalysis {
-  const manifest = options.manifest === undefined ? findManifest(path) : options.manifest;
+  const manifest = manifestFor(path, options.manifest);
   const result = analyze(path, options.onProgress ? { onProgress: options.onProgress } : {});
   return {
     ...result,

@@ -17,7 +17,7 @@ export class FlowTable {
   /** 1 when the connection's side A is the low endpoint. */
   private aIsLow: Uint8Array;
   private used = 0;
-  private readonly v6 = new Map<string, { conn: number; a: string }>();
+  private readonly v6 = new Map<string, { conn: number; aIp: string; aPort: number }>();
   /** After `find`: the packet was sent by side A of the connection found. */
   fromA = true;
 
@@ -80,17 +80,16 @@ export class FlowTable {
     if (this.used * 2 > this.mask) this.grow();
   }
 
-  /** IPv6: endpoints as "address|port" strings. */
-  find6(src: string, dst: string): number {
-    const key = src < dst ? `${src}/${dst}` : `${dst}/${src}`;
-    const e = this.v6.get(key);
+  /** IPv6 flows, keyed by their two endpoints ("address|port") in a canonical order. */
+  find6(src: string, sport: number, dst: string, dport: number): number {
+    const e = this.v6.get(key6(src, sport, dst, dport));
     if (!e) return EMPTY;
-    this.fromA = e.a === src;
+    this.fromA = e.aIp === src && e.aPort === sport;
     return e.conn;
   }
 
-  set6(src: string, dst: string, conn: number): void {
-    this.v6.set(src < dst ? `${src}/${dst}` : `${dst}/${src}`, { conn, a: src });
+  set6(src: string, sport: number, dst: string, dport: number, conn: number): void {
+    this.v6.set(key6(src, sport, dst, dport), { conn, aIp: src, aPort: sport });
     this.fromA = true;
   }
 
@@ -108,4 +107,10 @@ export class FlowTable {
       this.aIsLow[i] = old.aIsLow[j]!;
     }
   }
+}
+
+function key6(src: string, sport: number, dst: string, dport: number): string {
+  const a = `${src}|${sport}`;
+  const b = `${dst}|${dport}`;
+  return a < b ? `${a}/${b}` : `${b}/${a}`;
 }

@@ -40,9 +40,7 @@ export class TcpTracker {
     const time = p.time;
     const table = this.table;
     const v4 = p.ipVersion === 4;
-    const src6 = v4 ? '' : `${p.src6}|${p.sport}`;
-    const dst6 = v4 ? '' : `${p.dst6}|${p.dport}`;
-    const index = v4 ? table.find4(p.src4, p.sport, p.dst4, p.dport) : table.find6(src6, dst6);
+    const index = v4 ? table.find4(p.src4, p.sport, p.dst4, p.dport) : table.find6(p.src6, p.sport, p.dst6, p.dport);
     let conn = index >= 0 ? this.connections[index] : undefined;
     let fromA = table.fromA;
     const synOnly = (p.flags & (TH_SYN | TH_ACK)) === TH_SYN;
@@ -58,7 +56,7 @@ export class TcpTracker {
       conn = new Connection(this.connections.length, a, b, time, frame);
       this.connections.push(conn);
       if (v4) table.set4(p.src4, p.sport, p.dst4, p.dport, conn.index);
-      else table.set6(src6, dst6, conn.index);
+      else table.set6(p.src6, p.sport, p.dst6, p.dport, conn.index);
       fromA = true;
       if (!(p.flags & TH_SYN)) {
         // Seen mid-way: guess the client is the side with the higher (ephemeral) port.
@@ -94,7 +92,8 @@ export class TcpTracker {
     analyzeSegment(seg, dir.flow, other.flow, conn, this.out);
     const bits = this.out.flags;
     dir.countFlags(bits, frame);
-    // (the test of ladderStep's first lines, here: most packets are neither, and the call is not inlined)
+    // only SYN/FIN/RST and the answers they wait for are steps (tested here: most packets are
+    // neither, and ladderStep is too big to be inlined)
     if (conn.ladder.length < 16 && (flags & (TH_SYN | TH_FIN | TH_RST) || (fromA ? conn.ladderWaitFromB : conn.ladderWaitFromA))) {
       this.ladderStep(conn, fromA, p, frame, dir, other);
     }
@@ -174,11 +173,8 @@ export class TcpTracker {
     }
   }
 
-  /** Records SYN/FIN/RST packets and the other side's first packet after a SYN or FIN. */
+  /** Records a SYN/FIN/RST packet, or the other side's first packet after a SYN or FIN (the caller tests which). */
   private ladderStep(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, dir: Direction, other: Direction): void {
-    const control = (p.flags & (TH_SYN | TH_FIN | TH_RST)) !== 0;
-    const answering = fromA ? conn.ladderWaitFromB : conn.ladderWaitFromA;
-    if (!control && !answering) return;
     if (fromA) conn.ladderWaitFromB = false;
     else conn.ladderWaitFromA = false;
     if (p.flags & (TH_SYN | TH_FIN)) {

@@ -58,11 +58,11 @@ describe('FlowTable', () => {
 
   it('IPv6 flows', () => {
     const t = new FlowTable(16);
-    t.set6('2001:db8::1|40000', '2001:db8::2|5050', 4);
-    expect(t.find6('2001:db8::2|5050', '2001:db8::1|40000')).toBe(4);
+    t.set6('2001:db8::1', 40000, '2001:db8::2', 5050, 4);
+    expect(t.find6('2001:db8::2', 5050, '2001:db8::1', 40000)).toBe(4);
     expect(t.fromA).toBe(false);
-    expect(t.find6('2001:db8::1|40000', '2001:db8::2|5050')).toBe(4);
+    expect(t.find6('2001:db8::1', 40000, '2001:db8::2', 5050)).toBe(4);
     expect(t.fromA).toBe(true);
-    expect(t.find6('2001:db8::1|40001', '2001:db8::2|5050')).toBe(-1);
+    expect(t.find6('2001:db8::1', 40001, '2001:db8::2', 5050)).toBe(-1);
   });
 });

@@ -1,6 +1,5 @@
 /** `audiolab analyze CAPTURE`: follow every TCP connection of a capture and write the JSON analysis. */
 import { writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import type { AnalysisResult } from '../../../analysis/analyze.ts';
 import type { FullAnalysis } from '../../../analysis/app/index.ts';
 import type { LabManifest } from '../../../analysis/app/manifest.ts';
@@ -40,7 +39,7 @@ export const analyzeCommand: Command = {
   details: 'Also decodes the audiolab protocol from the reassembled TCP payload: clients, message timeline, streams (with sha256 integrity), plays and relays.\nWith --out DIR writes report.html (self-contained, SVG charts), report.md (+ charts/*.svg) and report.json (schema: docs/report-schema.md); --json FILE (or -) writes the JSON alone. A lab.json beside the capture (or --manifest) names the hosts.\nExit 1 with a coded error (and the byte offset) for unreadable or corrupt captures; a truncated capture is analysed as far as it goes and marked partial (exit 0).',
   options: {
     out: { type: 'string', short: 'o', help: 'Write report.html, report.md, report.json and charts/ into this folder', placeholder: 'DIR' },
-    json: { type: 'string', help: 'Write the JSON to FILE, or - for stdout', placeholder: 'FILE|-' },
+    json: { type: 'string', help: 'Write the JSON to FILE, or - for stdout (compact; indented on a terminal)', placeholder: 'FILE|-' },
     manifest: { type: 'string', help: 'The lab manifest (default: lab.json beside the capture, if any)', placeholder: 'FILE' },
     'tcp-only': { type: 'boolean', help: 'Only the TCP analysis: do not decode the audiolab protocol (faster on captures of other traffic)' },
   },
@@ -72,7 +71,7 @@ export const analyzeCommand: Command = {
         const partial = err.context.partialResult as AnalysisResult;
         const target = str(ctx, 'json');
         if (target === '-') process.stdout.write(toJson(partial, process.stdout.isTTY) + '\n');
-        else if (target) await writeFile(target, toJson(partial, false));
+        else if (target) writeFileSync(target, toJson(partial, false));
         else process.stdout.write(summary(partial) + '\n');
       }
       throw err;
@@ -91,7 +90,7 @@ export const analyzeCommand: Command = {
         process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
       if (target === '-') process.stdout.write(toJson(r, process.stdout.isTTY) + '\n');
-      else if (target) writeFileSync(target, toJson(r, false)); // (sync: one write, nothing else to do meanwhile)
+      else if (target) writeFileSync(target, toJson(r, false));
       if (target !== '-') process.stdout.write(summary(r) + '\n' + terminalSummary(r) + '\n');
     }
   },
