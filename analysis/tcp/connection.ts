@@ -103,14 +103,17 @@ export class Connection {
 
   /** Zeek-style history: uppercase for the client (originator), lowercase for the server. */
   mark(letter: string, fromA: boolean): void {
+    // small, to be inlined where it is called for every packet ('d', 'a'): almost always the letter is already there
     const fromClient = fromA === this.clientIsA;
     const bit = 1 << (letter.charCodeAt(0) - 97);
+    if (((fromClient ? this.seenByClient : this.seenByServer) & bit) === 0) this.add(letter, fromClient, bit);
+  }
+
+  private add(letter: string, fromClient: boolean, bit: number): void {
     if (fromClient) {
-      if (this.seenByClient & bit) return;
       this.seenByClient |= bit;
       this.history += letter.toUpperCase();
     } else {
-      if (this.seenByServer & bit) return;
       this.seenByServer |= bit;
       this.history += letter;
     }

@@ -9,9 +9,12 @@ import { AudioLabError } from '../../errors.ts';
 import { str, type Command } from '../command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
+/** Connections listed on the terminal; the JSON and the report have them all. */
+const LISTED = 20;
+
 function summary(r: AnalysisResult): string {
   const lines = [`${r.capture.file}: ${r.capture.format}, ${r.capture.packets} packets (${r.capture.tcpPackets} TCP), ${fmtMs(r.capture.duration * 1000)}, ${r.connections.length} TCP connection(s)${r.capture.partial ? ' — PARTIAL: the file is truncated' : ''}`];
-  for (const c of r.connections) {
+  for (const c of r.connections.slice(0, LISTED)) {
     const f = (d: typeof c.clientToServer): string => {
       const flagged = Object.entries(d.flags).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
       return `${d.packets} pkts, ${fmtBytes(d.payloadBytes)}${flagged ? `; ${flagged}` : ''}`;
@@ -20,6 +23,8 @@ function summary(r: AnalysisResult): string {
     lines.push(`      client→server: ${f(c.clientToServer)}`);
     lines.push(`      server→client: ${f(c.serverToClient)}`);
   }
+  const more = r.connections.length - LISTED;
+  if (more > 0) lines.push(`  … and ${more} more connection(s): all of them are in --json and --out`);
   return lines.join('\n');
 }
 
