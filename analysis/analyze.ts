@@ -95,6 +95,7 @@ function direction(d: Direction, dur: number): DirectionReport {
   const w = d.windows;
   const r = d.rtt;
   const tp = d.throughput;
+  const bins = tp.bins;
   return {
     packets: d.packets,
     bytes: d.bytes,
@@ -112,9 +113,9 @@ function direction(d: Direction, dur: number): DirectionReport {
       meanMs: r.n ? round(r.sum / r.n, 3) : 0, series: r.series(6, 3),
     },
     throughput: {
-      binSeconds: tp.binSeconds, bytesPerBin: tp.bins,
+      binSeconds: tp.binSeconds, bytesPerBin: bins,
       meanBps: dur > 0 ? Math.round((d.payloadBytes * 8) / dur) : 0,
-      peakBps: Math.round((Math.max(0, ...tp.bins) * 8) / tp.binSeconds),
+      peakBps: Math.round((Math.max(0, ...bins) * 8) / tp.binSeconds),
     },
     flags: d.flagCounts,
     flagFrames: d.flagFrames,

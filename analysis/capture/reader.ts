@@ -125,7 +125,7 @@ class FileWindow {
 }
 
 export function readCapture(path: string, onPacket: (p: RawPacket) => void, options: ReadOptions = {}): ReadSummary {
-  const w = new FileWindow(path, options.blockSize ?? 4 * 1024 * 1024, options.onProgress);
+  const w = new FileWindow(path, options.blockSize ?? 1024 * 1024, options.onProgress);
   try {
     if (!w.ensure(0, 4)) {
       throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_TRUNCATED', `${path}: ${w.size} bytes is too short to be a capture (offset 0)`, { offset: 0 });

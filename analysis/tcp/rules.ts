@@ -10,6 +10,7 @@
  */
 import { GT_SEQ, LE_SEQ, LT_SEQ, EQ_SEQ } from './seq.ts';
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from '../decode/packet.ts';
+import { f64 } from './slab.ts';
 
 export const A = {
   RETRANSMISSION: 0x0001,
@@ -98,7 +99,7 @@ export class UnackedList {
   add(): number {
     if (this.length === MAX_UNACKED) return -1;
     if (3 * this.length === this.data.length) {
-      const bigger = new Float64Array(3 * Math.min(MAX_UNACKED, Math.max(16, this.length * 2)));
+      const bigger = f64(3 * Math.min(MAX_UNACKED, Math.max(16, this.length * 2)));
       bigger.set(this.data);
       this.data = bigger;
     }

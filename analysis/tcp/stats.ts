@@ -1,4 +1,5 @@
 /** Bounded-memory statistics for one direction of a connection, and the small helpers they share. */
+import { f64, u32 } from './slab.ts';
 
 /** The nearest-rank percentile of an ascending array (NaN when empty). */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -94,6 +95,17 @@ const valueOf = (i: number): number => 2 ** (EXP_MIN + Math.floor(i / PER_OCTAVE
 const NO_SAMPLES = new Float64Array(0);
 const NO_COUNTS = new Uint32Array(0);
 
+/**
+ * The doubles of a sample on the hot path: the tracker writes them here and calls addSample().
+ * A double passed as an argument to a call that V8 does not inline is boxed (a heap allocation for
+ * every packet, and the garbage collections and fresh memory that follow), and whether a call is
+ * inlined depends on the size of its caller. A typed array holds raw doubles: passing them costs nothing.
+ */
+export const SAMPLE = new Float64Array(2);
+/** SAMPLE[T]: seconds since the connection started; SAMPLE[V]: the value (Series only). */
+export const T = 0;
+export const V = 1;
+
 /** Running min, max and sum. */
 export class Running {
   n = 0;
@@ -127,15 +139,22 @@ export class Series {
     this.cap = cap;
   }
 
-  /** The arrays, at the first sample: many directions never have one (typed arrays cost ~1 µs each). */
+  /** The arrays, at the first sample: many directions never have one (and the slab makes them cheap: slab.ts). */
   private allocate(): void {
-    this.kept = new Float64Array(2 * Math.min(this.cap, 64));
-    this.hist = new Uint32Array(LOG_BUCKETS + 1);
+    this.kept = f64(2 * Math.min(this.cap, 64));
+    this.hist = u32(LOG_BUCKETS + 1);
   }
 
-  // add() is kept small so that it is inlined where it is called (a double passed to a call that
-  // is not inlined is boxed: one allocation per sample); keeping a sample is the rarer, slower path.
   add(t: number, v: number): void {
+    SAMPLE[T] = t;
+    SAMPLE[V] = v;
+    this.addSample();
+  }
+
+  /** Adds the sample in SAMPLE (see there); keeping it for the chart is the rarer, slower path. */
+  addSample(): void {
+    const t = SAMPLE[T]!;
+    const v = SAMPLE[V]!;
     if (this.n++ === 0) this.allocate();
     this.sum += v;
     if (v < this.min) this.min = v;
@@ -164,7 +183,7 @@ export class Series {
       this.stride *= 2;
     }
     if (this.keptN * 2 === this.kept.length) {
-      const bigger = new Float64Array(Math.min(2 * this.cap, this.kept.length * 2));
+      const bigger = f64(Math.min(2 * this.cap, this.kept.length * 2));
       bigger.set(this.kept);
       this.kept = bigger;
     }
@@ -194,10 +213,15 @@ export class Series {
   }
 }
 
-/** Bytes per time bin; bins double in width when there get to be too many. */
+/**
+ * Bytes per time bin; bins double in width when there get to be too many. The bins are a typed
+ * array of `maxBins`, allocated at the first byte: a new bin is a counter moving on, not an array
+ * growing (a long connection opens thousands of bins).
+ */
 export class Throughput {
   binSeconds = 0.01;
-  bins: number[] = [];
+  private counts = NO_SAMPLES;
+  private used = 0;
   private readonly maxBins: number;
 
   constructor(binSeconds = 0.01, maxBins = 512) {
@@ -205,23 +229,41 @@ export class Throughput {
     this.maxBins = maxBins;
   }
 
-  /** `t`: seconds since the connection started. Small, to be inlined: the common case is a bin that exists. */
-  add(t: number, bytes: number): void {
-    const i = Math.floor(t / this.binSeconds);
-    if (i < this.bins.length) this.bins[i]! += bytes;
-    else this.extend(t, bytes);
+  /** Bytes in each bin, from the connection's start. */
+  get bins(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.used; i++) out.push(this.counts[i]!);
+    return out;
   }
 
-  private extend(t: number, bytes: number): void {
+  /** `t`: seconds since the connection started. */
+  add(t: number, bytes: number): void {
+    SAMPLE[T] = t;
+    this.addSample(bytes);
+  }
+
+  /** Adds `bytes` at the time in SAMPLE[T] (see SAMPLE). The common case is a bin that exists. */
+  addSample(bytes: number): void {
+    const i = Math.floor(SAMPLE[T]! / this.binSeconds);
+    if (i < this.used) this.counts[i]! += bytes;
+    else this.extend(bytes);
+  }
+
+  private extend(bytes: number): void {
+    if (this.counts.length === 0) this.counts = f64(this.maxBins);
+    const t = SAMPLE[T]!;
     let i = Math.floor(t / this.binSeconds);
     while (i >= this.maxBins) {
-      const merged: number[] = [];
-      for (let k = 0; k < this.bins.length; k += 2) merged.push((this.bins[k] ?? 0) + (this.bins[k + 1] ?? 0));
-      this.bins = merged;
+      // twice as wide: each pair of bins becomes one
+      const n = this.used;
+      const c = this.counts;
+      for (let k = 0; k < n; k += 2) c[k >> 1] = c[k]! + (k + 1 < n ? c[k + 1]! : 0);
+      this.used = Math.ceil(n / 2);
+      c.fill(0, this.used, n);
       this.binSeconds *= 2;
       i = Math.floor(t / this.binSeconds);
     }
-    while (this.bins.length <= i) this.bins.push(0);
-    this.bins[i]! += bytes;
+    if (i >= this.used) this.used = i + 1; // the bins in between are zero
+    this.counts[i]! += bytes;
   }
 }
