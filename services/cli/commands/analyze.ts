@@ -1,5 +1,4 @@
 /** `audiolab analyze CAPTURE`: follow every TCP connection of a capture and write the JSON analysis. */
-import { writeFileSync } from 'node:fs';
 import type { AnalysisResult } from '../../../analysis/analyze.ts';
 import type { FullAnalysis } from '../../../analysis/app/index.ts';
 import type { LabManifest } from '../../../analysis/app/manifest.ts';
@@ -8,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { AudioLabError } from '../../errors.ts';
 import { str, type Command } from '../command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
+import { writeJsonFile } from '../json-file.ts';
 
 /** Connections listed on the terminal; the JSON and the report have them all. */
 const LISTED = 20;
@@ -76,7 +76,7 @@ export const analyzeCommand: Command = {
         const partial = err.context.partialResult as AnalysisResult;
         const target = str(ctx, 'json');
         if (target === '-') process.stdout.write(toJson(partial, process.stdout.isTTY) + '\n');
-        else if (target) writeFileSync(target, toJson(partial, false));
+        else if (target) writeJsonFile(target, partial);
         else process.stdout.write(summary(partial) + '\n');
       }
       throw err;
@@ -95,7 +95,7 @@ export const analyzeCommand: Command = {
         process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
       if (target === '-') process.stdout.write(toJson(r, process.stdout.isTTY) + '\n');
-      else if (target) writeFileSync(target, toJson(r, false));
+      else if (target) writeJsonFile(target, r);
       if (target !== '-') process.stdout.write(summary(r) + '\n' + terminalSummary(r) + '\n');
     }
   },
