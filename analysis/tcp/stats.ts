@@ -236,6 +236,13 @@ export class Throughput {
     return out;
   }
 
+  /** Bytes in the fullest bin (0 when there are none). */
+  peak(): number {
+    let m = 0;
+    for (let i = 0; i < this.used; i++) if (this.counts[i]! > m) m = this.counts[i]!;
+    return m;
+  }
+
   /** `t`: seconds since the connection started. */
   add(t: number, bytes: number): void {
     SAMPLE[T] = t;

@@ -20,7 +20,8 @@ export function fmtMs(ms: number): string {
 export class ProgressLine {
   private last = 0;
   private shown = false;
-  private readonly enabled = isTTY();
+  /** Shown only on a terminal (quiet when stderr is a file or a pipe). */
+  readonly enabled = isTTY();
 
   update(text: string, force = false): void {
     if (!this.enabled) return;

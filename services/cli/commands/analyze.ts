@@ -64,7 +64,7 @@ export const analyzeCommand: Command = {
     }
     let result: FullAnalysis;
     try {
-      const onProgress = (n: number, total: number): void => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`);
+      const onProgress = line.enabled ? (n: number, total: number): void => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) : undefined;
       // --tcp-only loads only the TCP analysis (not the protocol decoder and its modules)
       result = ctx.values['tcp-only'] === true
         ? (await import('../../../analysis/app/tcp-only.ts')).analyzeTcpOnly(file, { manifest, onProgress })
