@@ -9,6 +9,10 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
-process.on('SIGPIPE', () => process.exit(0));
+// `audiolab analyze x --json - | head`: the reader went away, which is not an error of ours
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../services/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -67,7 +67,10 @@ async function run(cmd: Command, argv: string[]): Promise<number> {
       process.stdout.write(helpText(cmd) + '\n');
       return EXIT.OK;
     }
-    return await cmd.run(ctx);
+    const code = await cmd.run(ctx);
+    // only when nothing is left to write (on Linux, writes to files, pipes and terminals are synchronous)
+    if (cmd.exitOnReturn && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+    return code;
   } catch (err) {
     const e = err instanceof AudioLabError ? err : toAudioLabError(err);
     printError(e);

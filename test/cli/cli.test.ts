@@ -1,10 +1,11 @@
 /** The audiolab command as a user runs it: help everywhere, exit codes, and a real session. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { ROOT, startServer, tempDir, type TestLab } from '../helpers.ts';
 import { COMMANDS } from '../../services/cli/main.ts';
+import { writeSyntheticCapture } from '../../bench/synth-capture.ts';
 
 const exec = promisify(execFile);
 let lab: TestLab | undefined;
@@ -21,6 +22,23 @@ async function audiolab(...args: string[]): Promise<{ code: number; stdout: stri
 }
 
 describe('audiolab CLI', () => {
+  it('exits 0, quietly, when the reader of its output goes away (analyze --json - | head)', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'many.pcap');
+    writeSyntheticCapture(file, 20_000, 50); // ~450 KB of JSON: more than a pipe holds
+    const r = await new Promise<{ code: number | null; stderr: string; got: number }>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'analyze', file, '--tcp-only', '--json', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let got = 0;
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.stdout.once('data', (d: Buffer) => { got = d.length; child.stdout.destroy(); });
+      child.on('close', (code) => resolve({ code, stderr, got }));
+    });
+    expect(r.got).toBeGreaterThan(0);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at /);
+  });
+
   it('prints the command list with --help', async () => {
     const r = await audiolab('--help');
     expect(r.code).toBe(0);

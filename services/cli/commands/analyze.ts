@@ -49,6 +49,7 @@ export const analyzeCommand: Command = {
     'tcp-only': { type: 'boolean', help: 'Only the TCP analysis: do not decode the audiolab protocol (faster on captures of other traffic)' },
   },
   examples: ['audiolab analyze runs/latest/capture.pcap --out runs/latest', 'audiolab analyze lab.pcapng --json - | jq ".app.relays"'],
+  exitOnReturn: true,
   async run(ctx) {
     const file = ctx.positionals[0]!;
     const line = new ProgressLine();
