@@ -10,61 +10,16 @@ import type { ConnectionReport, DirectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
 import type { FlagName } from '../tcp/rules.ts';
 import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
+import { FLAG_TEXT, findings, headline, label, ms } from './findings.ts';
 
 export interface Chart { id: string; title: string; svg: string }
 
-interface Finding { text: string; filter: string }
 
-const ms = (s: number): string => `${(s * 1000).toFixed(3)} ms`;
 const bytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 const mbps = (bps: number): string => `${(bps / 1e6).toFixed(1)} Mbit/s`;
 
-const FLAG_TEXT: Record<FlagName, string> = {
-  retransmission: 'retransmissions (a segment sent again: lost, or its ACK was)',
-  fastRetransmission: 'fast retransmissions (resent after duplicate ACKs, before the timer)',
-  spuriousRetransmission: 'spurious retransmissions (resent although already acknowledged)',
-  outOfOrder: 'out-of-order segments',
-  lostSegment: 'segments the capture did not see ("previous segment not captured")',
-  ackedUnseen: 'ACKs for segments the capture did not see',
-  dupAck: 'duplicate ACKs (the receiver still waits for the same byte)',
-  zeroWindow: 'zero windows (the receiver\'s buffer is full: sender must wait)',
-  zeroWindowProbe: 'zero-window probes',
-  windowFull: 'window-full segments (the sender filled the receiver\'s window)',
-  windowUpdate: 'window updates',
-  keepAlive: 'keep-alives',
-};
 
-/** Who is at each end of a connection: client name from the protocol (or manifest), else the address. */
-function label(r: FullAnalysis, c: ConnectionReport): { client: string; server: string } {
-  const id = r.app.clients.find((x) => x.conn === c.index);
-  const server = r.manifest?.hosts?.find((h) => h.ip === c.server.ip)?.role ?? 'server';
-  return { client: id?.name ?? id?.asked ?? id?.role ?? 'client', server };
-}
 
-function findings(r: FullAnalysis): Finding[] {
-  const out: Finding[] = [];
-  for (const c of r.connections) {
-    const l = label(r, c);
-    for (const [d, who] of [[c.clientToServer, `${l.client}→${l.server}`], [c.serverToClient, `${l.server}→${l.client}`]] as const) {
-      for (const [flag, n] of Object.entries(d.flags) as Array<[FlagName, number]>) {
-        if (n > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${n} ${FLAG_TEXT[flag]}`, filter: `tcp.stream eq ${c.index} && ${r.flagFilters[flag]}` });
-      }
-      if (d.aboveMss > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${d.aboveMss} segments larger than the MSS — the capture saw them before segmentation offload (TSO/GSO) split them`, filter: `tcp.stream eq ${c.index} && tcp.len > ${c.handshake.negotiated.mss ?? 1460}` });
-    }
-    if (!c.handshake.complete) out.push({ text: `tcp.stream ${c.index}: the three-way handshake is not (fully) in the capture`, filter: `tcp.stream eq ${c.index} && tcp.flags.syn == 1` });
-    if (c.teardown.rst) out.push({ text: `tcp.stream ${c.index}: reset by the ${c.teardown.rst.by}`, filter: `tcp.stream eq ${c.index} && tcp.flags.reset == 1` });
-  }
-  for (const rl of r.app.relays) for (const s of rl.stalls) out.push({ text: `relay ${rl.song} ${rl.from}→${rl.to}: stalled ${s.durationMs.toFixed(0)} ms at ${ms(s.start)} — ${s.cause}`, filter: s.filter });
-  for (const e of r.app.protocolErrors) out.push({ text: `${e.dir === 'c2s' ? 'client' : 'server'} sent ERROR ${e.code}: ${e.message}`, filter: `frame.number == ${e.frame}` });
-  for (const u of r.app.undecoded) if (r.app.connections.some((c) => c.conn === u.conn)) out.push({ text: `tcp.stream ${u.conn} ${u.dir}: decoding stopped (${u.code}: ${u.message})`, filter: `tcp.stream eq ${u.conn}` });
-  for (const c of r.app.connections) {
-    for (const dir of ['c2s', 's2c'] as const) {
-      const d = c[dir];
-      if (d.gaps > 0) out.push({ text: `tcp.stream ${c.conn} ${dir}: the capture lacks ${d.lostBytes} payload bytes in ${d.gaps} hole(s) (dropped or truncated by the capture); the protocol was picked up again ${d.resyncs} time(s)`, filter: `tcp.stream eq ${c.conn} && (tcp.analysis.lost_segment || frame.cap_len < frame.len)` });
-    }
-  }
-  return out;
-}
 
 function histogramBars(d: DirectionReport): Array<{ label: string; value: number }> {
   return d.segmentSize.histogram.map((b) => ({ label: b.from === b.to ? `${b.from}` : `${b.from}–${b.to}`, value: b.count }));
@@ -163,13 +118,6 @@ function mdTable(t: Table): string {
   return [`| ${t.head.map(c).join(' | ')} |`, `| ${t.head.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map((v, i) => (t.head[i] === 'filter' ? `\`${c(v)}\`` : c(v))).join(' | ')} |`)].join('\n');
 }
 
-function headline(r: FullAnalysis): string[] {
-  const a = r.app;
-  const lines = [`${r.capture.file}: ${r.capture.packets} packets (${r.capture.tcpPackets} TCP) over ${ms(r.capture.duration)}, ${r.connections.length} TCP connection(s)${r.capture.partial ? ', PARTIAL (truncated file)' : ''}`];
-  if (a.clients.length) lines.push(`clients: ${a.clients.map((c) => `${c.name ?? c.asked} (${c.ip})`).join(', ')}; ${a.streams.length} stream(s), ${a.plays.length} play(s) (${a.plays.filter((p) => p.source === 'cache').length} from cache), ${a.relays.length} relay(s)`);
-  for (const rl of a.relays) lines.push(`${rl.kind} ${rl.song}: ${rl.kind === 'relay' ? rl.from : 'library'} → ${rl.to}, ${rl.intact ? 'intact' : rl.intact === null ? 'integrity unknown' : 'NOT intact'}${rl.delayMs ? `, server delay p50 ${rl.delayMs.p50.toFixed(3)} ms / p95 ${rl.delayMs.p95.toFixed(3)} ms` : ''}${rl.stalls.length ? `, ${rl.stalls.length} stall(s)` : ''}`);
-  return lines;
-}
 
 export function renderHtml(r: FullAnalysis, cs: Chart[]): string {
   const t = tables(r);
@@ -246,12 +194,6 @@ export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
 }
 
 /** The few lines for the terminal. */
-export function terminalSummary(r: FullAnalysis): string {
-  const lines = headline(r);
-  const f = findings(r);
-  if (f.length) lines.push(`${f.length} finding(s), e.g. ${f[0]!.text} — ${f[0]!.filter}`);
-  return lines.join('\n');
-}
 
 export interface WrittenReport { json: string; html: string; md: string; charts: string[] }
 

@@ -2,7 +2,7 @@
 import type { AnalysisResult } from '../../../analysis/analyze.ts';
 import type { FullAnalysis } from '../../../analysis/app/index.ts';
 import type { LabManifest } from '../../../analysis/app/manifest.ts';
-import { terminalSummary, writeReport } from '../../../analysis/report/report.ts';
+import { terminalSummary } from '../../../analysis/report/findings.ts';
 import { readFile } from 'node:fs/promises';
 import { AudioLabError } from '../../errors.ts';
 import { str, type Command } from '../command.ts';
@@ -92,6 +92,8 @@ export const analyzeCommand: Command = {
       const target = str(ctx, 'json');
       if (out) {
         const t1 = performance.now();
+        // the HTML/SVG rendering loads only when a report is asked for
+        const { writeReport } = await import('../../../analysis/report/report.ts');
         const w = await writeReport(r, out);
         process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
