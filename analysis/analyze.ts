@@ -114,7 +114,7 @@ function direction(d: Direction, dur: number): DirectionReport {
     window: { min: w.n ? w.min : 0, max: w.n ? w.max : 0, mean: w.n ? Math.round(w.sum / w.n) : 0 },
     rtt: {
       samples: r.n, minMs: r.n ? round(r.min, 3) : 0, medianMs: round(r.median(), 3), p90Ms: round(r.percentile(90), 3), maxMs: r.n ? round(r.max, 3) : 0,
-      meanMs: r.n ? round(r.sum / r.n, 3) : 0, get series() { return r.series(6, 3); },
+      meanMs: r.n ? round(r.sum / r.n, 3) : 0, get series() { return r.series(); },
     },
     throughput: {
       binSeconds: tp.binSeconds, get bytesPerBin() { return tp.bins; },

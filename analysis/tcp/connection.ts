@@ -15,7 +15,7 @@ export class Direction {
   readonly sizes = new ValueCounts();
   readonly windows = new Running();
   /** RTT samples; 250 kept for the charts (more only make the JSON bigger and slower to write). */
-  readonly rtt = new Series(250);
+  readonly rtt = new Series(250, 6, 3);
   readonly throughput = new Throughput();
   aboveMss = 0;
   readonly flagCounts: Record<FlagName, number> = zeroFlagCounts();

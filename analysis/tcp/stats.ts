@@ -135,8 +135,15 @@ export class Series {
   /** Log-scale histogram for percentiles: 16 buckets per power of two from 2^-10 to 2^20 (3.1 % resolution). */
   private hist = NO_COUNTS;
 
-  constructor(cap = 1000) {
+  /** Powers of ten of the decimals the kept samples are rounded to (as the JSON shows them). */
+  private readonly tScale: number;
+  private readonly vScale: number;
+
+  /** Keeps fewer than `cap` samples, time rounded to `tDigits` and value to `vDigits` decimals. */
+  constructor(cap = 1000, tDigits = 6, vDigits = 3) {
     this.cap = cap;
+    this.tScale = POW10[tDigits]!;
+    this.vScale = POW10[vDigits]!;
   }
 
   /** The arrays, at the first sample: many directions never have one (and the slab makes them cheap: slab.ts). */
@@ -165,8 +172,9 @@ export class Series {
     const b = v <= 0 ? 0 : (((hi >>> 20) & 0x7ff) - 1023 - EXP_MIN) * PER_OCTAVE + ((hi >>> 16) & 0xf);
     this.hist[b < 0 ? 0 : b > LOG_BUCKETS ? LOG_BUCKETS : b]!++;
     if (this.seen++ % this.stride === 0) {
-      this.kept[2 * this.keptN] = t;
-      this.kept[2 * this.keptN + 1] = v;
+      // rounded once, here (as round() would): series() then only copies them
+      this.kept[2 * this.keptN] = Number.isFinite(t) ? Math.round(t * this.tScale) / this.tScale : 0;
+      this.kept[2 * this.keptN + 1] = Number.isFinite(v) ? Math.round(v * this.vScale) / this.vScale : 0;
       this.countKept();
     }
   }
@@ -189,10 +197,11 @@ export class Series {
     }
   }
 
-  /** The kept (time, value) samples, evenly thinned to fewer than `cap`, rounded to `tDigits` and `vDigits` decimals. */
-  series(tDigits: number, vDigits: number): Array<[number, number]> {
+  /** The kept (time, value) samples, evenly thinned to fewer than `cap`, rounded as the constructor says. */
+  series(): Array<[number, number]> {
+    const k = this.kept;
     const out: Array<[number, number]> = new Array(this.keptN);
-    for (let i = 0; i < this.keptN; i++) out[i] = [round(this.kept[2 * i]!, tDigits), round(this.kept[2 * i + 1]!, vDigits)];
+    for (let i = 0; i < this.keptN; i++) out[i] = [k[2 * i]!, k[2 * i + 1]!];
     return out;
   }
 
@@ -231,8 +240,9 @@ export class Throughput {
 
   /** Bytes in each bin, from the connection's start. */
   get bins(): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.used; i++) out.push(this.counts[i]!);
+    const c = this.counts;
+    const out: number[] = new Array(this.used);
+    for (let i = 0; i < this.used; i++) out[i] = c[i]!;
     return out;
   }
 

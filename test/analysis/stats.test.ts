@@ -6,7 +6,7 @@ describe('Series', () => {
   it('keeps fewer than cap samples, evenly spaced from the first, with exact min, max and mean', () => {
     const s = new Series(250);
     for (let i = 0; i < 10_000; i++) s.add(i / 1000, 1 + (i % 100));
-    const kept = s.series(6, 3);
+    const kept = s.series();
     expect(kept.length).toBeLessThan(250);
     expect(kept.length).toBeGreaterThanOrEqual(125);
     expect(kept[0]).toEqual([0, 1]);
@@ -17,9 +17,17 @@ describe('Series', () => {
     expect(Math.abs(p50 - 50) / 50).toBeLessThan(0.06); // log buckets: within 5 %
   });
 
+  it('keeps the samples rounded to the decimals it was given (the JSON\'s), and the exact values for min/max/mean', () => {
+    const s = new Series(250, 6, 3);
+    s.add(0.1234567, 1.23456);
+    s.add(2.0000004, 0.0004);
+    expect(s.series()).toEqual([[0.123457, 1.235], [2, 0]]);
+    expect([s.min, s.max]).toEqual([0.0004, 1.23456]);
+  });
+
   it('has no samples and zero percentiles before the first', () => {
     const s = new Series(250);
-    expect(s.series(6, 3)).toEqual([]);
+    expect(s.series()).toEqual([]);
     expect(s.percentile(90)).toBe(0);
   });
 });
