@@ -1,6 +1,8 @@
 /** The lab's manifest (lab.json): which host is which, the run, the impairments. */
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+
+// not an ES import: that would evaluate every export of node:fs (fs.promises, streams, readline; 6 ms of the start, see services/cli/command.ts)
+const { existsSync, readFileSync } = process.getBuiltinModule('node:fs');
 
 export interface LabManifest {
   runId?: string;

@@ -11,8 +11,10 @@
  * A truncated last record ends the read as `partial` with its offset; corrupt structure throws a
  * coded error with the byte offset, after the packets before it were delivered.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AudioLabError } from '../../services/errors.ts';
+
+// not an ES import: that would evaluate every export of node:fs (fs.promises, streams, readline; 6 ms of the start, see services/cli/command.ts)
+const { closeSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /**
  * One packet, valid only during the callback (the object and its buffer are reused). The bytes are

@@ -3,11 +3,13 @@ import type { AnalysisResult } from '../../../analysis/analyze.ts';
 import type { FullAnalysis } from '../../../analysis/app/index.ts';
 import type { LabManifest } from '../../../analysis/app/manifest.ts';
 import { terminalSummary } from '../../../analysis/report/findings.ts';
-import { readFile } from 'node:fs/promises';
 import { AudioLabError } from '../../errors.ts';
 import { str, type Command } from '../command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 import { writeJsonFile } from '../json-file.ts';
+
+// not an ES import: that would evaluate every export of node:fs (fs.promises, streams, readline; 6 ms of the start, see services/cli/command.ts)
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Connections listed on the terminal; the JSON and the report have them all. */
 const LISTED = 20;
@@ -58,7 +60,7 @@ export const analyzeCommand: Command = {
     let manifest: LabManifest | null | undefined;
     if (mf) {
       try {
-        manifest = JSON.parse(await readFile(mf, 'utf8')) as LabManifest;
+        manifest = JSON.parse(readFileSync(mf, 'utf8')) as LabManifest;
       } catch (err) {
         throw new AudioLabError('AUDIOLAB_ERR_USAGE', `cannot read the manifest ${mf}: ${(err as Error).message}`);
       }
