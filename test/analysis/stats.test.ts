@@ -1,6 +1,7 @@
 /** The bounded statistics: the RTT series stays under its cap, thinned evenly, with exact min/max/mean. */
 import { describe, expect, it } from 'vitest';
 import { Series, Throughput, ValueCounts } from '../../analysis/tcp/stats.ts';
+import { f64, u32 } from '../../analysis/tcp/slab.ts';
 
 describe('Series', () => {
   it('keeps fewer than cap samples, evenly spaced from the first, with exact min, max and mean', () => {
@@ -46,5 +47,28 @@ describe('ValueCounts and Throughput', () => {
     expect(t.bins.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(t.bins.length).toBeLessThanOrEqual(8);
     expect(t.binSeconds).toBeCloseTo(0.16, 9);
+  });
+
+  it('puts bytes in the bin of their time, leaves skipped bins at zero, and knows the fullest', () => {
+    const t = new Throughput(0.01, 512);
+    t.add(0.001, 5);
+    t.add(0.035, 7);
+    t.add(0.036, 1);
+    expect(t.bins).toEqual([5, 0, 0, 8]);
+    expect(t.peak()).toBe(8);
+    expect(new Throughput().bins).toEqual([]);
+    expect(new Throughput().peak()).toBe(0);
+  });
+});
+
+describe('slab', () => {
+  it('hands out zeroed, non-overlapping arrays across block boundaries, and big ones of their own', () => {
+    const arrays = Array.from({ length: 400 }, (_, i) => (i % 2 ? f64(3 * 16 + (i % 7)) : u32(481)));
+    for (const a of arrays) expect(a.every((x) => x === 0)).toBe(true);
+    arrays.forEach((a, i) => a.fill(i + 1));
+    arrays.forEach((a, i) => expect(a.every((x) => x === i + 1)).toBe(true));
+    const big = f64(100_000);
+    expect(big.length).toBe(100_000);
+    expect(big.buffer.byteLength).toBe(800_000);
   });
 });

@@ -1,0 +1,79 @@
+/**
+ * `audiolab analyze` as a user runs it: through the bin's own first line (its allocator tuning),
+ * JSON to a file and to a pipe (complete, the same document as the in-process analysis), the
+ * terminal summary, the report folder, and coded errors for bad files.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, tempDir } from '../helpers.ts';
+import { writeSyntheticCapture } from '../../bench/synth-capture.ts';
+import { analyzeTcpOnly } from '../../analysis/app/tcp-only.ts';
+
+const exec = promisify(execFile);
+const BIN = join(ROOT, 'bin/audiolab.mjs');
+// the bin's first line finds `node` on the PATH: the node running these tests
+const ENV = { ...process.env, CI: '1', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(BIN, args, { env: ENV, timeout: 60_000, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('audiolab analyze (the command)', () => {
+  let dir = '';
+  let capture = '';
+  beforeAll(async () => {
+    dir = await tempDir();
+    capture = join(dir, 'fifty.pcap');
+    writeSyntheticCapture(capture, 20_000, 50);
+  });
+
+  it('runs through its first line (env -S with the allocator tuning) and writes the whole JSON to a file and to a pipe', async () => {
+    const file = join(dir, 'out.json');
+    const toFile = await run(['analyze', capture, '--tcp-only', '--json', file]);
+    expect(toFile.code).toBe(0);
+    const written = await readFile(file, 'utf8');
+    const expected = JSON.parse(JSON.stringify(analyzeTcpOnly(capture))) as { connections: unknown[] };
+    expect(JSON.parse(written)).toEqual(expected);
+    expect(expected.connections).toHaveLength(50);
+    const toPipe = await run(['analyze', capture, '--tcp-only', '--json', '-']);
+    expect(toPipe.code).toBe(0);
+    expect(toPipe.stdout.trimEnd()).toBe(written);
+  });
+
+  it('lists the first 20 connections on the terminal and says how many more there are', async () => {
+    const r = await run(['analyze', capture, '--tcp-only', '--json', join(dir, 'x.json')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^ {2}#\d+ /gm)).toHaveLength(20);
+    expect(r.stdout).toContain('… and 30 more connection(s)');
+    expect(r.stderr).toMatch(/analysed in/);
+  });
+
+  it('writes the report folder with --out', async () => {
+    const out = join(dir, 'report');
+    const r = await run(['analyze', capture, '--out', out]);
+    expect(r.code).toBe(0);
+    const files = await readdir(out);
+    for (const f of ['report.html', 'report.md', 'report.json', 'charts']) expect(files).toContain(f);
+    expect((await readdir(join(out, 'charts'))).length).toBeGreaterThan(0);
+  });
+
+  it('exits 1 with a coded error for a file that is not a capture, and for a missing one', async () => {
+    const text = join(dir, 'notes.txt');
+    await writeFile(text, 'not a capture at all\n');
+    const bad = await run(['analyze', text]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('AUDIOLAB_ERR_CAPTURE_FORMAT');
+    const missing = await run(['analyze', join(dir, 'nothing.pcap')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('AUDIOLAB_ERR_');
+  });
+});
