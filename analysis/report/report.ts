@@ -10,7 +10,7 @@ import type { ConnectionReport, DirectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
 import type { FlagName } from '../tcp/rules.ts';
 import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
-import { FLAG_TEXT, findings, headline, label, ms } from './findings.ts';
+import { findings, headline, label, ms } from './findings.ts';
 
 export interface Chart { id: string; title: string; svg: string }
 
