@@ -10,11 +10,11 @@ export function percentile(sorted: readonly number[], p: number): number {
 /** 10^d for 0..15 decimals: a table, as `10 ** d` with a variable d is a call (the report rounds ~100 000 numbers). */
 const POW10 = Array.from({ length: 16 }, (_, d) => 10 ** d);
 
+/** Rounds to a multiple of 1/p (p a power of ten), 0 for non-finite values. */
+const roundScaled = (n: number, p: number): number => (Number.isFinite(n) ? Math.round(n * p) / p : 0);
+
 /** Rounds to `d` decimals (0..15) for the JSON (0 for non-finite values). */
-export const round = (n: number, d = 6): number => {
-  const p = POW10[d]!;
-  return Number.isFinite(n) ? Math.round(n * p) / p : 0;
-};
+export const round = (n: number, d = 6): number => roundScaled(n, POW10[d]!);
 
 /** Exact counts per value (segment sizes have few distinct values), for percentiles and histograms. */
 export class ValueCounts {
@@ -173,8 +173,8 @@ export class Series {
     this.hist[b < 0 ? 0 : b > LOG_BUCKETS ? LOG_BUCKETS : b]!++;
     if (this.seen++ % this.stride === 0) {
       // rounded once, here (as round() would): series() then only copies them
-      this.kept[2 * this.keptN] = Number.isFinite(t) ? Math.round(t * this.tScale) / this.tScale : 0;
-      this.kept[2 * this.keptN + 1] = Number.isFinite(v) ? Math.round(v * this.vScale) / this.vScale : 0;
+      this.kept[2 * this.keptN] = roundScaled(t, this.tScale);
+      this.kept[2 * this.keptN + 1] = roundScaled(v, this.vScale);
       this.countKept();
     }
   }
@@ -224,8 +224,8 @@ export class Series {
 
 /**
  * Bytes per time bin; bins double in width when there get to be too many. The bins are a typed
- * array of `maxBins`, allocated at the first byte: a new bin is a counter moving on, not an array
- * growing (a long connection opens thousands of bins).
+ * array that doubles up to `maxBins` (a short connection keeps a small one): a new bin is mostly a
+ * counter moving on, not an array growing (a long connection opens thousands of bins).
  */
 export class Throughput {
   binSeconds = 0.01;
@@ -267,7 +267,6 @@ export class Throughput {
   }
 
   private extend(bytes: number): void {
-    if (this.counts.length === 0) this.counts = f64(this.maxBins);
     const t = SAMPLE[T]!;
     let i = Math.floor(t / this.binSeconds);
     while (i >= this.maxBins) {
@@ -279,6 +278,12 @@ export class Throughput {
       c.fill(0, this.used, n);
       this.binSeconds *= 2;
       i = Math.floor(t / this.binSeconds);
+    }
+    if (i >= this.counts.length) {
+      // room for bin i: doubling, up to maxBins (a short connection keeps a small array)
+      const bigger = f64(Math.min(this.maxBins, Math.max(16, 2 * this.counts.length, i + 1)));
+      bigger.set(this.counts.subarray(0, this.used));
+      this.counts = bigger;
     }
     if (i >= this.used) this.used = i + 1; // the bins in between are zero
     this.counts[i]! += bytes;

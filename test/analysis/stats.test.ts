@@ -59,6 +59,20 @@ describe('ValueCounts and Throughput', () => {
     expect(new Throughput().bins).toEqual([]);
     expect(new Throughput().peak()).toBe(0);
   });
+
+  it('grows its bins as the time goes on, and halves them past the limit, keeping each byte in its bin', () => {
+    const t = new Throughput(0.01, 512);
+    t.add(0.001, 1); // bin 0
+    t.add(0.205, 2); // bin 20: the array grows
+    t.add(1.005, 3); // bin 100: grows again
+    let b = t.bins;
+    expect(b).toHaveLength(101);
+    expect([b[0], b[20], b[100], b.reduce((x, y) => x + y, 0)]).toEqual([1, 2, 3, 6]);
+    t.add(6.005, 4); // bin 600: past 512, so bins become 0.02 s wide
+    b = t.bins;
+    expect(t.binSeconds).toBeCloseTo(0.02, 9);
+    expect([b[0], b[10], b[50], b[300], b.length, b.reduce((x, y) => x + y, 0)]).toEqual([1, 2, 3, 4, 301, 10]);
+  });
 });
 
 describe('slab', () => {
