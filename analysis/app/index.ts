@@ -7,9 +7,7 @@ import type { PacketRecord } from '../tcp/tracker.ts';
 import { FLAG_BITS } from '../tcp/rules.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
 import { AppDecoder, recognised } from './decode.ts';
-import { findManifest, manifestFor, type LabManifest } from './manifest.ts';
-
-export { findManifest, type LabManifest };
+import { manifestFor, type LabManifest } from './manifest.ts';
 import { AppModel, type ClientIdentity, type PlayRecord, type StreamRecord, type TimelineEvent } from './model.ts';
 import { pairRelays, type LegEvents, type RelayRecord } from './relays.ts';
 

@@ -12,12 +12,17 @@ export interface LabManifest {
   [k: string]: unknown;
 }
 
+/** Reads a manifest file (throws if it cannot be read or is not JSON). */
+export function readManifest(path: string): LabManifest {
+  return JSON.parse(readFileSync(path, 'utf8')) as LabManifest;
+}
+
 /** Reads lab.json next to the capture (the lab writes it there), if any. */
 export function findManifest(capture: string): LabManifest | null {
   const p = join(dirname(capture), 'lab.json');
   if (!existsSync(p)) return null;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as LabManifest;
+    return readManifest(p);
   } catch {
     return null;
   }

@@ -243,7 +243,6 @@ export class AppModel implements AppSink {
     r.intact = status === 'complete' && r.sha256 !== null && expected !== null ? r.sha256 === expected && r.bytes === r.size - r.offset : status === 'complete' ? null : false;
   }
 
-  /** Streams still open at the end of the capture. */
   /**
    * Ends the capture: streams still open are incomplete, and every record is named by its
    * connection's client as finally known (a name can arrive after the first records, e.g. when the

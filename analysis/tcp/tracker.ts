@@ -59,8 +59,8 @@ export class TcpTracker {
       if (fwd.flow.baseSet && p.seq !== fwd.flow.baseSeq) conn = undefined;
     }
     if (!conn) {
-      const a = { ip: p.ipVersion === 4 ? ipv4String(p.src4) : p.src6, port: p.sport };
-      const b = { ip: p.ipVersion === 4 ? ipv4String(p.dst4) : p.dst6, port: p.dport };
+      const a = { ip: v4 ? ipv4String(p.src4) : p.src6, port: p.sport };
+      const b = { ip: v4 ? ipv4String(p.dst4) : p.dst6, port: p.dport };
       conn = new Connection(this.connections.length, a, b, time, frame);
       this.connections.push(conn);
       if (v4) table.set4(p.src4, p.sport, p.dst4, p.dport, conn.index);

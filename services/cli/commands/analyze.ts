@@ -1,15 +1,12 @@
 /** `audiolab analyze CAPTURE`: follow every TCP connection of a capture and write the JSON analysis. */
 import type { AnalysisResult } from '../../../analysis/analyze.ts';
 import type { FullAnalysis } from '../../../analysis/app/index.ts';
-import type { LabManifest } from '../../../analysis/app/manifest.ts';
+import { readManifest, type LabManifest } from '../../../analysis/app/manifest.ts';
 import { terminalSummary } from '../../../analysis/report/findings.ts';
 import { AudioLabError } from '../../errors.ts';
 import { str, type Command } from '../command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 import { writeJsonFile } from '../json-file.ts';
-
-// not an ES import: that would evaluate every export of node:fs (fs.promises, streams, readline; 6 ms of the start, see services/cli/command.ts)
-const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Connections listed on the terminal; the JSON and the report have them all. */
 const LISTED = 20;
@@ -31,11 +28,13 @@ function summary(r: AnalysisResult): string {
 }
 
 /**
- * The JSON: compact for files and pipes (a third of the size, and four times faster to write than
- * indented; `jq .` shows it indented), indented when a person reads it on a terminal.
+ * Writes the JSON to FILE or to stdout (-): compact for files and pipes (a third of the size, and
+ * four times faster to write than indented; `jq .` shows it indented), indented when a person
+ * reads it on a terminal.
  */
-function toJson(r: unknown, forPeople: boolean): string {
-  return forPeople ? JSON.stringify(r, null, 1) : JSON.stringify(r);
+function writeJson(target: string, doc: object): void {
+  if (target === '-') process.stdout.write((process.stdout.isTTY ? JSON.stringify(doc, null, 1) : JSON.stringify(doc)) + '\n');
+  else writeJsonFile(target, doc);
 }
 
 export const analyzeCommand: Command = {
@@ -60,7 +59,7 @@ export const analyzeCommand: Command = {
     let manifest: LabManifest | null | undefined;
     if (mf) {
       try {
-        manifest = JSON.parse(readFileSync(mf, 'utf8')) as LabManifest;
+        manifest = readManifest(mf);
       } catch (err) {
         throw new AudioLabError('AUDIOLAB_ERR_USAGE', `cannot read the manifest ${mf}: ${(err as Error).message}`);
       }
@@ -78,8 +77,7 @@ export const analyzeCommand: Command = {
         process.stderr.write(`audiolab: the capture is corrupt after ${String((err.context.partialResult as AnalysisResult).connections.length)} connection(s) were read; writing the partial TCP result\n`);
         const partial = err.context.partialResult as AnalysisResult;
         const target = str(ctx, 'json');
-        if (target === '-') process.stdout.write(toJson(partial, process.stdout.isTTY) + '\n');
-        else if (target) writeJsonFile(target, partial);
+        if (target) writeJson(target, partial);
         else process.stdout.write(summary(partial) + '\n');
       }
       throw err;
@@ -99,8 +97,7 @@ export const analyzeCommand: Command = {
         const w = await writeReport(r, out);
         process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
-      if (target === '-') process.stdout.write(toJson(r, process.stdout.isTTY) + '\n');
-      else if (target) writeJsonFile(target, r);
+      if (target) writeJson(target, r);
       if (target !== '-') process.stdout.write(summary(r) + '\n' + terminalSummary(r) + '\n');
     }
   },
