@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for tcp-audio-lab: system packages, Node 24, npm deps.
 # Idempotent: run it again any time. Needs root or sudo for apt-get.
-#   AUDIOLAB_SETUP_DOCKER=1   also install Docker + Compose and start dockerd if none is running
+#   bash scripts/setup.sh --docker   (or AUDIOLAB_SETUP_DOCKER=1) also installs Docker and Compose,
+#                                    starts dockerd if none runs and builds the lab's base image
 set -euo pipefail
+for arg in "$@"; do
+  case "$arg" in
+    --docker) AUDIOLAB_SETUP_DOCKER=1 ;;
+    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -44,6 +52,8 @@ if [ "$NODE_MAJOR" != 24 ]; then
 else
   mkdir -p .cache && : > .cache/env.sh
 fi
+# bin/audiolab.mjs and scripts/docker-base.sh find Node 24 here, whatever node the PATH holds
+command -v node > .cache/node
 say "node $(node --version), npm $(npm --version 2>/dev/null)"
 
 # --- npm dependencies --------------------------------------------------------------------------
