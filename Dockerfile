@@ -9,7 +9,8 @@ WORKDIR /app
 # The build context carries node_modules when the host installed them (offline builds); otherwise
 # the runtime dependencies are installed from the registry here.
 COPY . .
-RUN if [ ! -d node_modules/wav ]; then npm ci --omit=dev --no-audit --no-fund; fi \
+RUN node -e 'const v = process.versions.node; if (!v.startsWith("24.")) { console.error("the base image has Node " + v + ", the lab needs Node 24: run bash scripts/setup.sh --docker"); process.exit(1); }' \
+ && if [ ! -d node_modules/wav ]; then npm ci --omit=dev --no-audit --no-fund; fi \
  && (id node >/dev/null 2>&1 || useradd --create-home --uid 1000 node) \
  && mkdir -p /runs /tmp/node-compile-cache && chown -R node /runs /tmp/node-compile-cache /app/music
 ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache

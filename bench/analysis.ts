@@ -13,7 +13,7 @@ interface Timed { seconds: number; maxRssMiB: number; stderr: string }
 
 /** Runs a command under GNU time (output discarded); wall seconds and peak RSS. */
 function timeOnce(cmd: string, args: string[]): Timed {
-  // our bin finds `node` on the PATH (its first line): the node running this bench
+  // our bin runs under the `node` on the PATH: the node running this bench
   const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30, env });
   const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
@@ -44,13 +44,10 @@ export async function analysisBench(options: { quick?: boolean } = {}): Promise<
   }
   const size = statSync(file).size;
   const packets = Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', file], { encoding: 'utf8' }))?.[1] ?? 0);
-  // the command as a user runs it (bin/audiolab.mjs, npm run audiolab, or `audiolab` after npm
-  // link): its first line sets glibc's allocator tuning; `node bin/audiolab.mjs` runs without it
+  // the command as a user runs it (bin/audiolab.mjs, npm run audiolab, or `audiolab` after npm link)
   const bin = join(ROOT, 'bin/audiolab.mjs');
   log('audiolab analyze --tcp-only…');
   const ours = timeCommand(bin, ['analyze', file, '--tcp-only', '--json', '/dev/null']);
-  log('node bin/audiolab.mjs analyze --tcp-only (without the launcher\'s allocator tuning)…');
-  const untuned = timeCommand(process.execPath, [bin, 'analyze', file, '--tcp-only', '--json', '/dev/null']);
   log('audiolab analyze --out (protocol decoding, sha256 of every stream, report.html/md/json)…');
   const reportDir = join(dir, 'report');
   const full = timeCommand(bin, ['analyze', file, '--out', reportDir], () => rmSync(reportDir, { recursive: true, force: true }));
@@ -71,7 +68,6 @@ export async function analysisBench(options: { quick?: boolean } = {}): Promise<
     rows: [
       { bench: label, metric: 'wall time', ours: ours.seconds, reference: tshark.seconds, refName: 'tshark -q -z conv,tcp -z expert', unit: 's' },
       { bench: label, metric: 'wall time', ours: ours.seconds, reference: tcptrace.seconds, refName: 'tcptrace -l', unit: 's' },
-      { bench: label, metric: 'wall time', ours: ours.seconds, reference: untuned.seconds, refName: 'ours as `node bin/audiolab.mjs` (no allocator tuning)', unit: 's' },
       { bench: label, metric: 'wall time', ours: full.seconds, reference: tshark.seconds, refName: 'tshark -q -z conv,tcp -z expert (ours: + protocol + report)', unit: 's' },
       { bench: label, metric: 'wall time', ours: full.seconds, reference: ours.seconds, refName: 'ours, TCP analysis only (protocol + report overhead)', unit: 's' },
       { bench: label, metric: 'writing the report (html, md, json, charts)', ours: written, reference: analysed, refName: 'the analysis it renders (TCP + protocol), same run', unit: 's' },
@@ -81,7 +77,6 @@ export async function analysisBench(options: { quick?: boolean } = {}): Promise<
     ],
     notes: [
       `Analysis speed (each figure the best of ${RUNS} runs): tshark / ours = ${(tshark.seconds / ours.seconds).toFixed(1)}× (goal ≥ 20×); ours / tcptrace = ${(ours.seconds / tcptrace.seconds).toFixed(2)} (goal ≤ 2, aim < 1). Where the time goes: docs/analysis.md, Speed.`,
-      `Ours is the command as a user runs it (bin/audiolab.mjs): its first line tunes glibc's allocator, which halves the page faults on this VM (a fault costs ~14 µs here); as \`node bin/audiolab.mjs\`, without the tuning, it took ${untuned.seconds.toFixed(2)} s (tshark / that = ${(tshark.seconds / untuned.seconds).toFixed(1)}×).`,
       `Protocol decoding + report: ${full.seconds.toFixed(2)} s against ${ours.seconds.toFixed(2)} s for the TCP analysis alone (+${(((full.seconds - ours.seconds) / ours.seconds) * 100).toFixed(0)} %): every connection carries an audiolab stream, all of it reassembled, decoded and hashed (sha256 of 1 GB is about 0.6 s here). Writing the report itself takes ${written.toFixed(2)} s (${((written / analysed) * 100).toFixed(0)} % of the analysis it renders; ${readdirSync(join(reportDir, 'charts')).length} charts: the 24 busiest of 200 connections are drawn).`,
     ],
   };

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   AUDIOLAB_ERR_LINKTYPE: 'Unsupported link type',
   AUDIOLAB_ERR_CAPTURE_UNAVAILABLE: 'Live capture is not possible here',
   AUDIOLAB_ERR_DOCKER_UNAVAILABLE: 'Docker or Compose is not available',
+  AUDIOLAB_ERR_NOT_SET_UP: 'This machine is not set up for that yet',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

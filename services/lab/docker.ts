@@ -43,6 +43,30 @@ export interface DockerLabResult {
   seconds: number;
 }
 
+const SETUP = 'bash scripts/setup.sh --docker';
+
+/**
+ * Checks that this machine can run the Docker lab before anything starts: a reachable engine and a
+ * base image to build on (the official one, or the one setup built locally). Each miss is a coded
+ * error naming the one command that fixes it.
+ */
+export async function preflight(env: Record<string, string | undefined>): Promise<void> {
+  const notSetUp = (what: string): AudioLabError => new AudioLabError('AUDIOLAB_ERR_NOT_SET_UP', `${what}; run: ${SETUP}`);
+  try {
+    await run('docker', ['version', '--format', '{{.Client.Version}}']);
+  } catch {
+    throw notSetUp('Docker is not installed');
+  }
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 20_000 });
+  } catch {
+    throw notSetUp('no Docker engine is running (or this user may not reach it)');
+  }
+  const base = env.BASE_IMAGE ?? 'node:24-bookworm-slim';
+  if (!env.BASE_IMAGE && !(await imageInfo(base))) throw notSetUp(`the lab's base image (${base}) is not here and setup has not built a local one`);
+  if (env.BASE_IMAGE && !(await imageInfo(env.BASE_IMAGE))) throw notSetUp(`the base image setup recorded (${env.BASE_IMAGE}) is gone`);
+}
+
 /** `docker compose` (v2) when present, else `docker-compose` (v1.29). */
 export async function composeCommand(): Promise<string[]> {
   try {
@@ -53,7 +77,7 @@ export async function composeCommand(): Promise<string[]> {
       await run('docker-compose', ['version']);
       return ['docker-compose'];
     } catch {
-      throw new AudioLabError('AUDIOLAB_ERR_DOCKER_UNAVAILABLE', 'Neither `docker compose` (v2) nor `docker-compose` (v1) is installed; use --runtime local, or install Docker');
+      throw new AudioLabError('AUDIOLAB_ERR_NOT_SET_UP', `Neither \`docker compose\` (v2) nor \`docker-compose\` (v1) is installed; run: ${SETUP}`);
     }
   }
 }
@@ -81,12 +105,14 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   const profile = o.profile ?? 'clean';
   if (!(PROFILES as readonly string[]).includes(profile)) throw new AudioLabError('AUDIOLAB_ERR_USAGE', `unknown profile ${JSON.stringify(profile)} (one of ${PROFILES.join(', ')})`);
   const compose = await composeCommand();
+  const dockerEnv = localDockerEnv();
+  await preflight({ BASE_IMAGE: process.env.BASE_IMAGE, ...dockerEnv });
   const runsDir = resolve(o.runsDir ?? join(ROOT, 'runs'));
   const runId = o.runId ?? newRunId();
   const runDir = join(runsDir, runId);
   await mkdir(join(runDir, 'recordings'), { recursive: true });
   const env: NodeJS.ProcessEnv = {
-    ...process.env, ...localDockerEnv(),
+    ...process.env, ...dockerEnv,
     RUN_ID: runId, LAB_PROFILE: profile, LISTENERS: String(o.scale ?? 0),
     HOST_UID: String(process.getuid?.() ?? 1000), HOST_GID: String(process.getgid?.() ?? 1000),
     COMPOSE_PROJECT_NAME: o.projectName ?? process.env.COMPOSE_PROJECT_NAME ?? 'audiolab',
@@ -100,8 +126,11 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
     // one build per image (server → tcp-audio-lab, capture → tcp-audio-lab-capture): `up --build`
     // would build every service that names a Dockerfile, sending the context each time
     say('building the images (cached layers are reused)');
-    await run(cmd!, [...pre, 'build', 'server', 'capture'], { cwd: ROOT, env, maxBuffer: 64 << 20 }).catch((err: { stderr?: string; message: string }) => {
-      throw new AudioLabError('AUDIOLAB_ERR_DOCKER_UNAVAILABLE', `building the images failed: ${(err.stderr ?? err.message).trim().split('\n').slice(-5).join(' | ')}`);
+    await run(cmd!, [...pre, 'build', 'server', 'capture'], { cwd: ROOT, env, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+      // the legacy builder's advice about buildx is not the cause: the lines before it are
+      const lines = `${err.stdout ?? ''}\n${err.stderr ?? err.message}`.split('\n').map((l) => l.trim())
+        .filter((l) => l && !/buildx|legacy builder|BuildKit|^DEPRECATED/i.test(l));
+      throw new AudioLabError('AUDIOLAB_ERR_DOCKER_UNAVAILABLE', `building the images failed: ${lines.slice(-5).join(' | ')}`);
     });
   }
   say(`${compose.join(' ')} up (run ${runId}, profile ${profile}${o.scale ? `, ${o.scale} extra listener(s)` : ''})`);
@@ -135,7 +164,7 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   if (code !== 0 && !interrupted) failures.push(`${compose.join(' ')} up exited ${code}; see ${logFile}`);
   // every container must have exited 0 (compose up returns 0 even when one failed)
   const states = await containerStates(compose, env);
-  for (const s of states) if (s.exitCode !== 0 && !interrupted) failures.push(`${s.service} exited ${s.exitCode}; see ${logFile}`);
+  for (const s of states) if (s.exitCode !== 0 && !interrupted) failures.push(`${s.service} exited ${s.exitCode}: ${await lastWords(s.id)} (all of it: ${logFile})`);
   if (!interrupted) {
     for (const f of ['capture.pcap', 'lab.json', 'report.html']) if (!existsSync(join(runDir, f))) failures.push(`${f} is missing from ${runDir}`);
   }
@@ -145,16 +174,23 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   return { ok: failures.length === 0 && !interrupted, interrupted, runDir, capture: join(runDir, 'capture.pcap'), failures, seconds: (Date.now() - t0) / 1000 };
 }
 
-interface ContainerState { service: string; exitCode: number }
+interface ContainerState { id: string; service: string; exitCode: number }
+
+/** The last lines a container wrote (its reason for failing), on one line. */
+export async function lastWords(id: string): Promise<string> {
+  const r = await run('docker', ['logs', '--tail', '4', id], { maxBuffer: 1 << 20 }).catch(() => ({ stdout: '', stderr: '' }));
+  const text = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
+  return text.length > 400 ? `…${text.slice(-400)}` : text || 'it printed nothing';
+}
 
 async function containerStates(compose: string[], env: NodeJS.ProcessEnv): Promise<ContainerState[]> {
   const [cmd, ...pre] = compose;
   const ids = (await run(cmd!, [...pre, 'ps', '-a', '-q'], { cwd: ROOT, env })).stdout.trim().split('\n').filter(Boolean);
   if (ids.length === 0) return [];
-  const out = (await run('docker', ['inspect', '--format', '{{index .Config.Labels "com.docker.compose.service"}} {{.State.ExitCode}}', ...ids])).stdout;
+  const out = (await run('docker', ['inspect', '--format', '{{.Id}} {{index .Config.Labels "com.docker.compose.service"}} {{.State.ExitCode}}', ...ids])).stdout;
   return out.trim().split('\n').map((l) => {
-    const [service, code] = l.split(' ');
-    return { service: service!, exitCode: Number(code) };
+    const [id, service, code] = l.split(' ');
+    return { id: id!, service: service!, exitCode: Number(code) };
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * `audiolab analyze` as a user runs it: through the bin's own first line (its allocator tuning),
+ * `audiolab analyze` as a user runs it (bin/audiolab.mjs through its first line):
  * JSON to a file and to a pipe (complete, the same document as the in-process analysis), the
  * terminal summary, the report folder, and coded errors for bad files.
  */
@@ -14,7 +14,7 @@ import { analyzeTcpOnly } from '../../analysis/app/tcp-only.ts';
 
 const exec = promisify(execFile);
 const BIN = join(ROOT, 'bin/audiolab.mjs');
-// the bin's first line finds `node` on the PATH: the node running these tests
+// the bin runs under the `node` on the PATH: the node running these tests
 const ENV = { ...process.env, CI: '1', PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -36,7 +36,7 @@ describe('audiolab analyze (the command)', () => {
     writeSyntheticCapture(capture, 20_000, 50);
   });
 
-  it('runs through its first line (env -S with the allocator tuning) and writes the whole JSON to a file and to a pipe', async () => {
+  it('runs as a user runs it (bin/audiolab.mjs) and writes the whole JSON to a file and to a pipe', async () => {
     const file = join(dir, 'out.json');
     const toFile = await run(['analyze', capture, '--tcp-only', '--json', file]);
     expect(toFile.code).toBe(0);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { MUSIC, ROOT } from '../helpers.ts';
 import { analyze } from '../../analysis/analyze.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
-import { runDockerLab, type DockerLabOptions } from '../../services/lab/docker.ts';
+import { lastWords, localDockerEnv, preflight, runDockerLab, type DockerLabOptions } from '../../services/lab/docker.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
 
@@ -141,4 +141,24 @@ describe('docker compose lab', () => {
       await rm(r.runDir, { recursive: true, force: true });
     }
   }, 600_000);
+});
+
+describe('the Docker lab on a machine not set up for it', () => {
+  it('names the one command to run when the base image is missing', async () => {
+    const err = await preflight({ BASE_IMAGE: 'audiolab/base:never-built' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'AUDIOLAB_ERR_NOT_SET_UP' });
+    expect((err as Error).message).toContain('run: bash scripts/setup.sh --docker');
+    await expect(preflight(localDockerEnv())).resolves.toBeUndefined();
+  });
+
+  it('says why a container failed, in its own last words', async () => {
+    const base = localDockerEnv().BASE_IMAGE ?? 'node:24-bookworm-slim';
+    const id = execFileSync('docker', ['run', '-d', base, 'sh', '-c', 'echo starting; echo "Error: no such song" >&2; exit 3'], { encoding: 'utf8' }).trim();
+    try {
+      execFileSync('docker', ['wait', id]);
+      expect(await lastWords(id)).toBe('starting | Error: no such song');
+    } finally {
+      execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+    }
+  });
 });
