@@ -2,7 +2,7 @@
  * `analyze(capture)`: read → decode → follow TCP → a JSON-ready result (docs/report-schema.md).
  */
 import { basename } from 'node:path';
-import { AudioLabError } from '../services/errors.ts';
+import { AudioLabError } from '../services/protocol/errors.ts';
 import { readCapture, type ReadSummary } from './capture/reader.ts';
 import * as packet from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';

@@ -6,8 +6,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log, type Row } from './lib.ts';
-import { imageInfo, localDockerEnv, runDockerLab } from '../services/lab/docker.ts';
-import { runLocalLab } from '../services/lab/local.ts';
+import { imageInfo, localDockerEnv, runDockerLab } from '../lab/docker.ts';
+import { runLocalLab } from '../lab/local.ts';
 import { tmpdir } from 'node:os';
 
 async function imageSize(image: string): Promise<number | null> {

@@ -6,6 +6,7 @@
  * work: reassembly, frame decoding, sha256 of every byte. Deterministic.
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
+import { PCAP_LINKTYPE, pcapFileHeader, writePcapRecordHeader } from '../capture/pcap-writer.ts';
 import { encodeDataHeader, encodeToBuffer } from '../services/protocol/index.ts';
 
 /** An endless audiolab stream: STREAM_START, then DATA frames of 16 KiB. */
@@ -41,18 +42,14 @@ export function writeSyntheticCapture(path: string, targetPackets: number, conne
   const out = Buffer.allocUnsafe(8 * 1024 * 1024);
   let used = 0;
   const flush = (): void => { writeSync(fd, out, 0, used); used = 0; };
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b2c3d4, 0); hdr.writeUInt16LE(2, 4); hdr.writeUInt16LE(4, 6); hdr.writeUInt32LE(262144, 16); hdr.writeUInt32LE(1, 20);
-  hdr.copy(out, 0); used = 24;
+  used = pcapFileHeader(PCAP_LINKTYPE.ETHERNET!).copy(out, 0);
   let packets = 0;
   let t = 1_700_000_000 * 1e6; // µs
   const frame = (c: number, fromClient: boolean, seq: number, ack: number, flags: number, len: number, win: number, payload?: Buffer): void => {
     const total = 14 + 20 + 32 + len;
     if (used + 16 + total > out.length) flush();
     t += 7;
-    out.writeUInt32LE(Math.floor(t / 1e6), used); out.writeUInt32LE(t % 1e6, used + 4);
-    out.writeUInt32LE(total, used + 8); out.writeUInt32LE(total, used + 12);
-    const f = used + 16;
+    const f = writePcapRecordHeader(out, used, Math.floor(t / 1e6), t % 1e6, total, total);
     out.fill(0, f, f + 66);
     out.writeUInt16BE(0x0800, f + 12);
     out[f + 14] = 0x45; out.writeUInt16BE(20 + 32 + len, f + 16); out[f + 22] = 64; out[f + 23] = 6;

@@ -11,8 +11,8 @@
 import { createRequire } from 'node:module';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { AudioLabError } from '../services/errors.ts';
-import { PCAP_LINKTYPE, pcapFileHeader, pcapRecordHeader } from '../analysis/capture/writer.ts';
+import { AudioLabError } from '../services/protocol/errors.ts';
+import { PCAP_LINKTYPE, pcapFileHeader, pcapRecordHeader } from './pcap-writer.ts';
 
 interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { AudioLabError } from '../services/errors.ts';
+import { AudioLabError } from '../services/protocol/errors.ts';
 import type { LiveCaptureStats } from './live.ts';
 
 export interface CaptureProcessSpec {

@@ -11,7 +11,7 @@
 import {
   FrameDecoder, decodeFrame, findFrameHeader, readDataHeader, HEADER_SIZE, DATA_HEADER_SIZE, MESSAGES, type Message, type MessageName,
 } from '../../services/protocol/index.ts';
-import { AudioLabError } from '../../services/errors.ts';
+import { AudioLabError } from '../../services/protocol/errors.ts';
 import { StreamReassembler } from '../tcp/reassembly.ts';
 import type { Connection } from '../tcp/connection.ts';
 

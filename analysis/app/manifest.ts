@@ -1,7 +1,7 @@
 /** The lab's manifest (lab.json): which host is which, the run, the impairments. */
 import { dirname, join } from 'node:path';
 
-// not an ES import: that would evaluate every export of node:fs (fs.promises, streams, readline; 6 ms of the start, see services/cli/command.ts)
+// not an ES import, which would evaluate every export of node:fs on the analyze path (docs/analysis.md, Speed)
 const { existsSync, readFileSync } = process.getBuiltinModule('node:fs');
 
 export interface LabManifest {

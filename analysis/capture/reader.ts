@@ -11,9 +11,9 @@
  * A truncated last record ends the read as `partial` with its offset; corrupt structure throws a
  * coded error with the byte offset, after the packets before it were delivered.
  */
-import { AudioLabError } from '../../services/errors.ts';
+import { AudioLabError } from '../../services/protocol/errors.ts';
 
-// not an ES import: that would evaluate every export of node:fs (fs.promises, streams, readline; 6 ms of the start, see services/cli/command.ts)
+// not an ES import, which would evaluate every export of node:fs on the analyze path (docs/analysis.md, Speed)
 const { closeSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /**

@@ -7,8 +7,8 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
-import { AudioLabError } from '../errors.ts';
-import { sha256File } from '../server/catalog.ts';
+import { AudioLabError } from '../protocol/errors.ts';
+import { sha256File } from '../common/hash.ts';
 
 interface IndexEntry { name: string; size: number; lastUsed: number }
 

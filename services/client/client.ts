@@ -4,11 +4,11 @@
  */
 import { connect as netConnect } from 'node:net';
 import { EventEmitter, once } from 'node:events';
-import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { AudioLabError, isErrorCode, type ErrorCode } from '../errors.ts';
+import { AudioLabError, isWireErrorCode, type ErrorCode } from '../protocol/errors.ts';
 import { Connection } from '../common/connection.ts';
+import { fileDigest } from '../common/hash.ts';
+import { sendFile } from './send-file.ts';
 import { parseWavHeader, MAX_HEADER_BYTES } from '../common/wav.ts';
 import {
   DEFAULT_CHUNK_SIZE, DEFAULT_PORT, SUPPORTED_VERSIONS,
@@ -219,7 +219,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
         return;
       }
       case 'STREAM_ABORT':
-        this.failStream(msg.streamId, new AudioLabError(isErrorCode(msg.code) ? msg.code : 'AUDIOLAB_ERR_PEER_GONE', msg.message, { streamId: msg.streamId }));
+        this.failStream(msg.streamId, new AudioLabError(isWireErrorCode(msg.code) ? msg.code : 'AUDIOLAB_ERR_PEER_GONE', msg.message, { streamId: msg.streamId }));
         return;
       case 'ERROR': {
         if (msg.req !== undefined && this.settle(msg.req, msg)) return;
@@ -326,48 +326,24 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
 
   /** Uploads a local WAV file into the server's library. */
   async upload(path: string, name = basename(path), onProgress?: (sent: number, total: number) => void): Promise<MessageOf<'UPLOAD_DONE'>> {
-    const { size, sha256 } = await fileDigest(path);
+    const { size, sha256 } = await fileDigest(path, MAX_HEADER_BYTES);
     const req = this.nextReq++;
     const ready = await this.request<'READY'>({ type: 'UPLOAD', req, name, size, sha256 }, ['READY'], req);
     const done = this.expect(req, ['UPLOAD_DONE'], 'UPLOAD', 0);
-    await this.sendFile(path, ready.streamId, size, onProgress, done);
+    await sendFile(this.connection, path, ready.streamId, size, this.options.chunkSize, onProgress, done);
     return done;
   }
 
   /** Streams a local WAV file to another client through the server (a relay). */
   async sendTo(target: string, path: string, onProgress?: (sent: number, total: number) => void): Promise<MessageOf<'OK'>> {
-    const { size, sha256, head } = await fileDigest(path);
+    const { size, sha256, head } = await fileDigest(path, MAX_HEADER_BYTES);
     const wav = parseWavHeader(head, size);
     if (!wav) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', `${path}: not a supported PCM WAV`);
     const req = this.nextReq++;
     const ready = await this.request<'READY'>({ type: 'SEND_TO', req, target, name: basename(path), size, sha256, format: wav.format }, ['READY'], req, 0);
     const done = this.expect(req, ['OK'], 'SEND_TO', 0);
-    await this.sendFile(path, ready.streamId, size, onProgress, done);
+    await sendFile(this.connection, path, ready.streamId, size, this.options.chunkSize, onProgress, done);
     return done;
-  }
-
-  /** Sends a file as DATA frames then STREAM_END, honouring backpressure; stops early if `outcome` settles first (an error). */
-  private async sendFile(path: string, streamId: number, size: number, onProgress: ((sent: number, total: number) => void) | undefined, outcome: Promise<unknown>): Promise<void> {
-    let failed = false;
-    outcome.catch(() => { failed = true; });
-    const conn = this.connection;
-    const fh = await open(path, 'r');
-    try {
-      let offset = 0;
-      let seq = 0;
-      while (offset < size && !failed) {
-        const buf = Buffer.allocUnsafe(Math.min(this.options.chunkSize, size - offset));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-        if (bytesRead === 0) break;
-        if (conn.isClosed) break;
-        if (!conn.sendData(streamId, seq++, offset, buf.subarray(0, bytesRead))) await conn.drain();
-        offset += bytesRead;
-        onProgress?.(offset, size);
-      }
-      if (!failed && !conn.isClosed) conn.send({ type: 'STREAM_END', streamId, bytes: offset });
-    } finally {
-      await fh.close();
-    }
   }
 
   async close(reason = 'bye'): Promise<void> {
@@ -381,21 +357,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
 }
 
 function errorFrom(msg: MessageOf<'ERROR'>): AudioLabError {
-  const code: ErrorCode = isErrorCode(msg.code) ? msg.code : 'AUDIOLAB_ERR_INTERNAL';
+  const code: ErrorCode = isWireErrorCode(msg.code) ? msg.code : 'AUDIOLAB_ERR_INTERNAL';
   return new AudioLabError(code, msg.message, { ...(msg.streamId === undefined ? {} : { streamId: msg.streamId }) });
 }
 
-/** Size, sha256 and the first bytes (for the WAV header) of a local file. */
-export async function fileDigest(path: string): Promise<{ size: number; sha256: string; head: Buffer }> {
-  const st = await stat(path);
-  const fh = await open(path, 'r');
-  try {
-    const hash = createHash('sha256');
-    const head = Buffer.alloc(Math.min(st.size, MAX_HEADER_BYTES));
-    await fh.read(head, 0, head.length, 0);
-    for await (const chunk of fh.createReadStream({ autoClose: false, start: 0 })) hash.update(chunk as Buffer);
-    return { size: st.size, sha256: hash.digest('hex'), head };
-  } finally {
-    await fh.close();
-  }
-}

@@ -7,7 +7,7 @@
 import { EventEmitter, once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../protocol/errors.ts';
 import type { SongInfo } from '../protocol/index.ts';
 import type { AudioLabClient } from './client.ts';
 import type { SongCache } from './cache.ts';

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { AudioLabError, toAudioLabError } from '../errors.ts';
+import { AudioLabError, toAudioLabError } from '../protocol/errors.ts';
 import { AudioLabClient, parseServerAddress } from './client.ts';
 import { SongCache } from './cache.ts';
 import { playIncoming, playSong } from './player.ts';

@@ -2,7 +2,7 @@
  * Pulls the PCM out of a WAV byte stream as it arrives: holds bytes until the header parses, then
  * passes on only the data chunk's bytes, in whole sample frames.
  */
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../protocol/errors.ts';
 import { MAX_HEADER_BYTES, parseWavHeader, type WavInfo } from '../common/wav.ts';
 
 export class WavStreamParser {

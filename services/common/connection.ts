@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { AudioLabError, type ErrorCode } from '../errors.ts';
+import { AudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import { decodeFrame, encodeDataHeader, encodeMessage, FrameDecoder, type Message } from '../protocol/index.ts';
 
 export interface ConnectionEvents {

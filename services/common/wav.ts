@@ -10,7 +10,7 @@
  * Accepted: WAVE_FORMAT_PCM (1), WAVE_FORMAT_IEEE_FLOAT (3, 32/64-bit) and WAVE_FORMAT_EXTENSIBLE
  * (0xFFFE) with a PCM or float sub-format; 8/16/24/32-bit integer PCM; 1 or 2 channels; 8–192 kHz.
  */
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../protocol/errors.ts';
 import type { AudioFormat } from '../protocol/schema.ts';
 
 export interface WavInfo {

@@ -1,7 +1,7 @@
 /**
  * Pure functions between messages and frames. No I/O here: the connection layer writes the buffers.
  */
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from './errors.ts';
 import {
   CURRENT_VERSION, DATA_HEADER_SIZE, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, SUPPORTED_VERSIONS,
 } from './constants.ts';

@@ -8,7 +8,7 @@
  * - Any violation is reported once, with a coded error, to onError; the decoder then stops (the
  *   connection is beyond repair: framing is lost).
  */
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from './errors.ts';
 import { HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_PAYLOAD, SUPPORTED_VERSIONS } from './constants.ts';
 import type { Frame } from './codec.ts';
 

@@ -1,5 +1,6 @@
-/** Renders the protocol definition (schema.ts) for people: the message table of docs/protocol.md. */
+/** Renders the protocol definition for people: docs/protocol.md's message table and error codes. */
 import { MESSAGES, SUB_SCHEMAS } from './schema.ts';
+import { LOCAL_ERRORS, WIRE_ERRORS } from './errors.ts';
 
 const fields = (f: Readonly<Record<string, string>>): string =>
   Object.entries(f).map(([k, v]) => (v.endsWith('?') ? `${k}?: ${v.slice(0, -1)}` : `${k}: ${v}`)).join(', ');
@@ -21,13 +22,36 @@ export function messageTable(): string {
   ].join('\n');
 }
 
-export const TABLE_BEGIN = '<!-- BEGIN GENERATED: message table (npm run docs) -->';
-export const TABLE_END = '<!-- END GENERATED -->';
+/** The error catalogue: the codes an ERROR frame may carry, then the local ones. */
+export function errorTables(): string {
+  const table = (codes: Readonly<Record<string, string>>): string[] =>
+    ['| code | meaning |', '|---|---|', ...Object.entries(codes).map(([code, text]) => `| \`${code}\` | ${cell(text)} |`)];
+  return [
+    'On the wire (an ERROR frame\'s `code`):',
+    '',
+    ...table(WIRE_ERRORS),
+    '',
+    'Local (reported by a command about its own side, never sent):',
+    '',
+    ...table(LOCAL_ERRORS),
+  ].join('\n');
+}
 
-/** Replaces the generated section of a document with the current table. */
+const SECTIONS: Array<[string, () => string]> = [
+  ['message table', messageTable],
+  ['error codes', errorTables],
+];
+const END = '<!-- END GENERATED -->';
+
+/** Replaces each generated section of a document (between its markers) with the current text. */
 export function updateDoc(doc: string): string {
-  const a = doc.indexOf(TABLE_BEGIN);
-  const b = doc.indexOf(TABLE_END);
-  if (a < 0 || b < a) throw new Error('docs/protocol.md lacks the generated-table markers');
-  return `${doc.slice(0, a + TABLE_BEGIN.length)}\n${messageTable()}\n${doc.slice(b)}`;
+  let out = doc;
+  for (const [name, render] of SECTIONS) {
+    const begin = `<!-- BEGIN GENERATED: ${name} (npm run docs) -->`;
+    const a = out.indexOf(begin);
+    const b = out.indexOf(END, a);
+    if (a < 0 || b < a) throw new Error(`docs/protocol.md lacks the markers of the generated ${name}`);
+    out = `${out.slice(0, a + begin.length)}\n${render()}\n${out.slice(b)}`;
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 /** Runtime validation of decoded JSON bodies against the schema table (schema.ts). */
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from './errors.ts';
 import { SUB_SCHEMAS, type FieldKind } from './schema.ts';
 
 const MAX_STRING = 4096;

@@ -3,26 +3,19 @@
  * and sha256. Files that are not valid are left out with a warning; hidden files (uploads in
  * progress live in .incoming/) are never listed.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../protocol/errors.ts';
 import { MAX_HEADER_BYTES, parseWavHeader, type WavInfo } from '../common/wav.ts';
 import type { SongInfo } from '../protocol/index.ts';
 import type { Logger } from '../common/log.ts';
+import { sha256File } from '../common/hash.ts';
 
 export interface CatalogEntry {
   info: SongInfo;
   path: string;
   wav: WavInfo;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Reads and validates a WAV file's header; throws AUDIOLAB_ERR_BAD_FORMAT. */

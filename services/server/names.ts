@@ -4,7 +4,7 @@
  * breaks a rule is refused with AUDIOLAB_ERR_BAD_NAME (never "repaired" into something the sender
  * did not ask for).
  */
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../protocol/errors.ts';
 
 const MAX_NAME = 128;
 const ALLOWED = /^[\p{L}\p{N} _\-.,()+'&!]+$/u;

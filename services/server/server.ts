@@ -4,7 +4,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../protocol/errors.ts';
 import { Connection } from '../common/connection.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, type ClientInfo } from '../protocol/index.ts';

@@ -12,7 +12,7 @@
  * dropped; an upload's temporary file is removed.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { AudioLabError, toAudioLabError, type ErrorCode } from '../errors.ts';
+import { AudioLabError, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import type { Connection } from '../common/connection.ts';
 import type { Logger } from '../common/log.ts';
 import { SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';

@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Connection } from '../common/connection.ts';
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../protocol/errors.ts';
 import { DEFAULT_CHUNK_SIZE } from '../protocol/index.ts';
 
 const READ_BLOCK = 256 * 1024;

@@ -1,5 +1,6 @@
 /** Writes test captures in every layout the reader must handle (pcap µs/ns, both byte orders; pcapng variants). */
 import { readCapture } from '../../analysis/capture/reader.ts';
+import { pcapFileHeader, pcapRecordHeader } from '../../capture/pcap-writer.ts';
 
 export interface Pkt { sec: number; nsec: number; data: Buffer; origlen: number; linktype: number }
 
@@ -10,23 +11,10 @@ export function loadPackets(file: string): Pkt[] {
 }
 
 export function writePcap(pkts: Pkt[], o: { ns?: boolean; be?: boolean; linktype?: number; snaplen?: number } = {}): Buffer {
-  const parts: Buffer[] = [];
-  const h = Buffer.alloc(24);
-  const w32 = (b: Buffer, v: number, off: number): void => { if (o.be) b.writeUInt32BE(v >>> 0, off); else b.writeUInt32LE(v >>> 0, off); };
-  const w16 = (b: Buffer, v: number, off: number): void => { if (o.be) b.writeUInt16BE(v, off); else b.writeUInt16LE(v, off); };
-  w32(h, o.ns ? 0xa1b23c4d : 0xa1b2c3d4, 0);
-  w16(h, 2, 4);
-  w16(h, 4, 6);
-  w32(h, o.snaplen ?? 262144, 16);
-  w32(h, o.linktype ?? pkts[0]?.linktype ?? 1, 20);
-  parts.push(h);
+  const layout = { nanosecond: o.ns, bigEndian: o.be };
+  const parts: Buffer[] = [pcapFileHeader(o.linktype ?? pkts[0]?.linktype ?? 1, o.snaplen ?? 262144, layout)];
   for (const p of pkts) {
-    const r = Buffer.alloc(16);
-    w32(r, p.sec, 0);
-    w32(r, o.ns ? p.nsec : Math.floor(p.nsec / 1000), 4);
-    w32(r, p.data.length, 8);
-    w32(r, p.origlen, 12);
-    parts.push(r, p.data);
+    parts.push(pcapRecordHeader(p.sec, o.ns ? p.nsec : Math.floor(p.nsec / 1000), p.data.length, p.origlen, layout), p.data);
   }
   return Buffer.concat(parts);
 }

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers.ts';
-import { runLocalLab, type LocalLabResult } from '../../services/lab/local.ts';
+import { runLocalLab, type LocalLabResult } from '../../lab/local.ts';
 import { luaDissector } from '../../analysis/wireshark/generate.ts';
 import { encodeToBuffer } from '../../services/protocol/index.ts';
 import { writePcap } from './capwriter.ts';

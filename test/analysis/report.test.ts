@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { MUSIC, ROOT, tempDir } from '../helpers.ts';
-import { runLocalLab, type LocalLabResult } from '../../services/lab/local.ts';
+import { runLocalLab, type LocalLabResult } from '../../lab/local.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 
 let run: LocalLabResult;

@@ -4,7 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { ROOT, startServer, tempDir, type TestLab } from '../helpers.ts';
-import { COMMANDS } from '../../services/cli/main.ts';
+import { COMMANDS } from '../../cli/main.ts';
 import { writeSyntheticCapture } from '../../bench/synth-capture.ts';
 
 const exec = promisify(execFile);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeJsonFile } from '../../services/cli/json-file.ts';
+import { writeJsonFile } from '../../cli/json-file.ts';
 
 describe('writeJsonFile', () => {
   const dirP = mkdtemp(join(tmpdir(), 'audiolab-json-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../services/cli/main.ts';
+import { COMMANDS } from '../../cli/main.ts';
 
 describe('command registry', () => {
   it('each entry loads the command it names, with the same summary', async () => {

@@ -16,9 +16,9 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bigWav, ROOT, tempDir } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
-import { AudioLabError } from '../../services/errors.ts';
+import { AudioLabError } from '../../services/protocol/errors.ts';
 import { analyze } from '../../analysis/analyze.ts';
-import { localDockerEnv } from '../../services/lab/docker.ts';
+import { localDockerEnv } from '../../lab/docker.ts';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 const { GenericContainer, Network, Wait } = await import('testcontainers');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { MUSIC, ROOT } from '../helpers.ts';
 import { analyze } from '../../analysis/analyze.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
-import { lastWords, localDockerEnv, preflight, runDockerLab, type DockerLabOptions } from '../../services/lab/docker.ts';
+import { lastWords, localDockerEnv, preflight, runDockerLab, type DockerLabOptions } from '../../lab/docker.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MUSIC, tempDir } from '../helpers.ts';
-import { runLocalLab } from '../../services/lab/local.ts';
+import { runLocalLab } from '../../lab/local.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
 import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';

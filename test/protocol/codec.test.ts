@@ -3,7 +3,7 @@ import {
   decodeFrame, encodeHeader, encodeToBuffer, FrameDecoder, HEADER_SIZE, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, MESSAGES,
   type Frame, type Message, type MessageName,
 } from '../../services/protocol/index.ts';
-import { AudioLabError } from '../../services/errors.ts';
+import { AudioLabError } from '../../services/protocol/errors.ts';
 
 const format = { sampleRate: 44100, channels: 2, bitsPerSample: 16, encoding: 'pcm' };
 const client = { id: 7, name: 'client-a', address: '198.18.0.11:40000', listening: false };

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT } from '../helpers.ts';
 import { updateDoc } from '../../services/protocol/describe.ts';
-import { ERROR_CODES } from '../../services/errors.ts';
+import { ERROR_CODES } from '../../services/protocol/errors.ts';
 import { MESSAGES } from '../../services/protocol/index.ts';
 
 describe('docs/protocol.md', () => {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { rawClient, startServer, waitFor, type TestLab } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
 import { decodeFrame, encodeHeader, FrameDecoder, type Message } from '../../services/protocol/index.ts';
-import type { AudioLabError } from '../../services/errors.ts';
+import type { AudioLabError } from '../../services/protocol/errors.ts';
 
 let lab: TestLab;
 afterEach(async () => { await lab?.close(); });

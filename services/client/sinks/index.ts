@@ -1,5 +1,5 @@
 /** Choosing a sink from a command-line word: auto | speaker | null | wav:FILE (add +rt for real time). */
-import { AudioLabError } from '../../errors.ts';
+import { AudioLabError } from '../../protocol/errors.ts';
 import { NullSink } from './null.ts';
 import { RecorderSink } from './recorder.ts';
 import { probeSpeaker, SpeakerSink } from './speaker.ts';

@@ -15,7 +15,7 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { dirname } from 'node:path';
 import wav from 'wav';
-import { AudioLabError } from '../../errors.ts';
+import { AudioLabError } from '../../protocol/errors.ts';
 import type { AudioFormat } from '../../protocol/index.ts';
 import { PlaybackClock, type Underrun } from './clock.ts';
 import { byteRateOf, type AudioSink, type SinkStats } from './sink.ts';

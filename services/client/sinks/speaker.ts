@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { AudioLabError } from '../../errors.ts';
+import { AudioLabError } from '../../protocol/errors.ts';
 import type { AudioFormat } from '../../protocol/index.ts';
 import { PlaybackClock } from './clock.ts';
 import { byteRateOf, type AudioSink, type SinkStats } from './sink.ts';

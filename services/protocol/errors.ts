@@ -1,10 +1,14 @@
 /**
- * One catalogue of coded errors (after undici's lib/core/errors.js and fastify's lib/errors.js).
- * Code paths branch on `code`, never on message text. Each code has a default message; callers add
- * context (peer, song, stream) that is carried along and logged.
+ * One catalogue of coded errors (after undici's lib/core/errors.js and fastify's lib/errors.js),
+ * for every part of the project: it lives in the protocol, which imports nothing, so every part
+ * may import it. Code paths branch on `code`, never on message text. Each code has a default
+ * message; callers add context (peer, song, stream) that is carried along and logged.
+ *
+ * WIRE_ERRORS are part of the protocol: the codes an ERROR frame may carry (docs/protocol.md).
+ * LOCAL_ERRORS never travel: they are what a command reports about its own side.
  */
 
-export const ERROR_CODES = {
+export const WIRE_ERRORS = {
   // Wire format (the frame decoder and message codec)
   AUDIOLAB_ERR_BAD_MAGIC: 'The bytes are not an audiolab frame (bad magic)',
   AUDIOLAB_ERR_UNSUPPORTED_VERSION: 'Protocol version not supported',
@@ -28,10 +32,13 @@ export const ERROR_CODES = {
   AUDIOLAB_ERR_SERVER_FULL: 'The server has reached its maximum number of clients',
   AUDIOLAB_ERR_IDLE_TIMEOUT: 'Connection closed after being idle too long',
   AUDIOLAB_ERR_SHUTTING_DOWN: 'The server is shutting down',
+  AUDIOLAB_ERR_TIMEOUT: 'No answer in time',
   AUDIOLAB_ERR_INTERNAL: 'Internal server error',
+} as const;
+
+export const LOCAL_ERRORS = {
   // Client side
   AUDIOLAB_ERR_CONNECTION: 'Connection to the server failed or was closed',
-  AUDIOLAB_ERR_TIMEOUT: 'No answer in time',
   AUDIOLAB_ERR_CACHE: 'Cache entry unusable',
   AUDIOLAB_ERR_SINK: 'Audio output failed',
   AUDIOLAB_ERR_SCENARIO: 'Scenario step failed',
@@ -46,10 +53,14 @@ export const ERROR_CODES = {
   AUDIOLAB_ERR_NOT_SET_UP: 'This machine is not set up for that yet',
 } as const;
 
+export const ERROR_CODES = { ...WIRE_ERRORS, ...LOCAL_ERRORS } as const;
+
+export type WireErrorCode = keyof typeof WIRE_ERRORS;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+/** A code an ERROR frame may carry. */
+export function isWireErrorCode(code: unknown): code is WireErrorCode {
+  return typeof code === 'string' && Object.hasOwn(WIRE_ERRORS, code);
 }
 
 export interface ErrorContext {

@@ -1,5 +1,5 @@
 /** Writing a large JSON document to a file without building it whole. */
-// not an ES import: that would evaluate every export of node:fs (fs.promises, streams, readline; 6 ms of the start, see services/cli/command.ts)
+// not an ES import, which would evaluate every export of node:fs on the analyze path (docs/analysis.md, Speed)
 const { closeSync, openSync, writeSync } = process.getBuiltinModule('node:fs');
 
 /**

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { loadScenario, runScenario } from '../../client/scenario.ts';
+import { loadScenario, runScenario } from '../../services/client/scenario.ts';
 import { str, type Command } from '../command.ts';
 import { fmtMs } from '../ui.ts';
 

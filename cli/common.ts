@@ -1,11 +1,11 @@
 /** Options and helpers shared by the client commands. */
-import { AudioLabClient, parseServerAddress } from '../client/client.ts';
-import { SongCache, DEFAULT_CACHE_DIR } from '../client/cache.ts';
-import { createSink, SINK_HELP, type AudioSink } from '../client/sinks/index.ts';
+import { AudioLabClient, parseServerAddress } from '../services/client/client.ts';
+import { SongCache, DEFAULT_CACHE_DIR } from '../services/client/cache.ts';
+import { createSink, SINK_HELP, type AudioSink } from '../services/client/sinks/index.ts';
 import { str, type CommandContext, type OptionSpec } from './command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from './ui.ts';
-import type { PlayProgress, PlayResult } from '../client/player.ts';
-import type { Underrun } from '../client/sinks/clock.ts';
+import type { PlayProgress, PlayResult } from '../services/client/player.ts';
+import type { Underrun } from '../services/client/sinks/clock.ts';
 
 export const CLIENT_OPTIONS: Record<string, OptionSpec> = {
   server: { type: 'string', short: 's', help: 'Server address', placeholder: 'HOST:PORT', default: process.env.AUDIOLAB_SERVER ?? '127.0.0.1:5050' },

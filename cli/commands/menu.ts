@@ -1,11 +1,11 @@
 /** The interactive client: a numbered menu, like the original course project's. */
 import { createInterface, type Interface } from 'node:readline/promises';
 import { basename } from 'node:path';
-import { playSong } from '../../client/player.ts';
-import { playIncoming } from '../../client/player.ts';
-import { byteRateOf } from '../../client/sinks/sink.ts';
-import type { IncomingStream } from '../../client/incoming.ts';
-import { toAudioLabError } from '../../errors.ts';
+import { playSong } from '../../services/client/player.ts';
+import { playIncoming } from '../../services/client/player.ts';
+import { byteRateOf } from '../../services/client/sinks/sink.ts';
+import type { IncomingStream } from '../../services/client/incoming.ts';
+import { toAudioLabError } from '../../services/protocol/errors.ts';
 import type { Command } from '../command.ts';
 import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, sinkFrom } from '../common.ts';
 import { fmtBytes, fmtMs, ProgressLine } from '../ui.ts';

@@ -10,14 +10,14 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { release, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ChildCapture } from '../../capture/child.ts';
-import { TcpdumpCapture } from '../../capture/tcpdump.ts';
-import { analyzeWithApp, type FullAnalysis } from '../../analysis/app/index.ts';
-import { writeReport } from '../../analysis/report/report.ts';
+import { ChildCapture } from '../capture/child.ts';
+import { TcpdumpCapture } from '../capture/tcpdump.ts';
+import { analyzeWithApp, type FullAnalysis } from '../analysis/app/index.ts';
+import { writeReport } from '../analysis/report/report.ts';
 import { newRunId, pointLatest } from './runs.ts';
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../services/protocol/errors.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const BIN = join(ROOT, 'bin/audiolab.mjs');
 
 export const LOCAL_HOSTS = { server: '127.0.0.10', 'client-a': '127.0.0.11', 'client-b': '127.0.0.12' } as const;

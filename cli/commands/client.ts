@@ -1,10 +1,10 @@
 /** The client's actions as commands for scripts: list, play, upload, listen, play-on, send-to. */
 import { basename, join } from 'node:path';
-import { playIncoming, playSong } from '../../client/player.ts';
-import { RecorderSink } from '../../client/sinks/index.ts';
-import { byteRateOf } from '../../client/sinks/sink.ts';
-import type { IncomingStream } from '../../client/incoming.ts';
-import type { AudioLabClient } from '../../client/client.ts';
+import { playIncoming, playSong } from '../../services/client/player.ts';
+import { RecorderSink } from '../../services/client/sinks/index.ts';
+import { byteRateOf } from '../../services/client/sinks/sink.ts';
+import type { IncomingStream } from '../../services/client/incoming.ts';
+import type { AudioLabClient } from '../../services/client/client.ts';
 import { int, str, type Command, type CommandContext } from '../command.ts';
 import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, sinkFrom } from '../common.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';

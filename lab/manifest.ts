@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../services/protocol/errors.ts';
 
 interface HostRecord {
   role: string; ip: string; mac: string; interface: string; kernel: string; offloads: string; at?: string;

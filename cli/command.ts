@@ -2,11 +2,11 @@
  * The command framework: each command declares its options once; parsing, --help text and usage
  * errors (exit 2) come from that declaration.
  */
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../services/protocol/errors.ts';
 
 // Not `import { parseArgs } from 'node:util'`: importing a built-in as an ES module evaluates
-// every export of it, and node:util's pull in streams, worker_threads and more (34 internal
-// modules, 6 ms of every command's start). getBuiltinModule() leaves them unloaded.
+// every export of it (streams, worker_threads and more) at every start; getBuiltinModule() leaves
+// them unloaded (docs/analysis.md, Speed).
 const { parseArgs } = process.getBuiltinModule('node:util');
 
 export interface OptionSpec {

@@ -1,5 +1,5 @@
 /** Terminal output: results on stdout, progress and errors on stderr; progress only on a TTY. */
-import { AudioLabError, toAudioLabError } from '../errors.ts';
+import { AudioLabError, toAudioLabError } from '../services/protocol/errors.ts';
 
 export const isTTY = (): boolean => Boolean(process.stderr.isTTY) && !process.env.CI;
 

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderWav, SONGS } from '../../../music/synth.ts';
+import { renderWav, SONGS } from '../../music/synth.ts';
 import type { Command } from '../command.ts';
 import { fmtBytes } from '../ui.ts';
 

@@ -1,9 +1,9 @@
 /** `audiolab analyze CAPTURE`: follow every TCP connection of a capture and write the JSON analysis. */
-import type { AnalysisResult } from '../../../analysis/analyze.ts';
-import type { FullAnalysis } from '../../../analysis/app/index.ts';
-import { readManifest, type LabManifest } from '../../../analysis/app/manifest.ts';
-import { terminalSummary } from '../../../analysis/report/findings.ts';
-import { AudioLabError } from '../../errors.ts';
+import type { AnalysisResult } from '../../analysis/analyze.ts';
+import type { FullAnalysis } from '../../analysis/app/index.ts';
+import { readManifest, type LabManifest } from '../../analysis/app/manifest.ts';
+import { terminalSummary } from '../../analysis/report/findings.ts';
+import { AudioLabError } from '../../services/protocol/errors.ts';
 import { str, type Command } from '../command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 import { writeJsonFile } from '../json-file.ts';
@@ -69,8 +69,8 @@ export const analyzeCommand: Command = {
       const onProgress = line.enabled ? (n: number, total: number): void => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) : undefined;
       // --tcp-only loads only the TCP analysis (not the protocol decoder and its modules)
       result = ctx.values['tcp-only'] === true
-        ? (await import('../../../analysis/app/tcp-only.ts')).analyzeTcpOnly(file, { manifest, onProgress })
-        : (await import('../../../analysis/app/index.ts')).analyzeWithApp(file, { manifest, onProgress });
+        ? (await import('../../analysis/app/tcp-only.ts')).analyzeTcpOnly(file, { manifest, onProgress })
+        : (await import('../../analysis/app/index.ts')).analyzeWithApp(file, { manifest, onProgress });
     } catch (err) {
       line.done();
       if (err instanceof AudioLabError && err.context.partialResult) {
@@ -93,7 +93,7 @@ export const analyzeCommand: Command = {
       if (out) {
         const t1 = performance.now();
         // the HTML/SVG rendering loads only when a report is asked for
-        const { writeReport } = await import('../../../analysis/report/report.ts');
+        const { writeReport } = await import('../../analysis/report/report.ts');
         const w = await writeReport(r, out);
         process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }

@@ -1,5 +1,5 @@
 /** `audiolab capture`: live capture with libpcap (the `cap` module) into a pcap file, with live counts. */
-import { LiveCapture } from '../../../capture/live.ts';
+import { LiveCapture } from '../../capture/live.ts';
 import { int, str, type Command } from '../command.ts';
 import { fmtBytes, fmtMs, isTTY, ProgressLine } from '../ui.ts';
 

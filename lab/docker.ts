@@ -11,11 +11,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { AudioLabError } from '../errors.ts';
+import { AudioLabError } from '../services/protocol/errors.ts';
 import { newRunId, pointLatest } from './runs.ts';
 
 const run = promisify(execFile);
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const PROFILES = ['clean', 'lossy', 'slow', 'jittery'] as const;
 
 export interface DockerLabOptions {

@@ -1,7 +1,7 @@
 /** `audiolab lab`: run the experiment and leave a capture, recordings, a manifest and the report in runs/. */
 import { runLocalLab } from '../../lab/local.ts';
 import { PROFILES, runDockerLab } from '../../lab/docker.ts';
-import { AudioLabError } from '../../errors.ts';
+import { AudioLabError } from '../../services/protocol/errors.ts';
 import { int, str, type Command } from '../command.ts';
 
 export const labCommand: Command = {

@@ -1,5 +1,5 @@
 /** `audiolab`: one CLI, with subcommands. Only this module decides exit codes. */
-import { AudioLabError, toAudioLabError } from '../errors.ts';
+import { AudioLabError, toAudioLabError } from '../services/protocol/errors.ts';
 import { EXIT, helpText, parseCommandArgs, type Command } from './command.ts';
 import { printError } from './ui.ts';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { AudioLabServer } from '../../server/server.ts';
-import { createLogger, type LogLevel } from '../../common/log.ts';
-import { DEFAULT_PORT } from '../../protocol/index.ts';
+import { AudioLabServer } from '../../services/server/server.ts';
+import { createLogger, type LogLevel } from '../../services/common/log.ts';
+import { DEFAULT_PORT } from '../../services/protocol/index.ts';
 import { int, str, type Command } from '../command.ts';
 
 export const serverCommand: Command = {
