@@ -6,7 +6,7 @@ AUDIOLAB_SETUP_DOCKER="${AUDIOLAB_SETUP_DOCKER:-1}" bash scripts/setup.sh
 # shellcheck disable=SC1091
 . .cache/env.sh
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json
-echo "== lint"; npx eslint .
+echo "== lint (ESLint, and the layers' import rules)"; npm run -s lint
 echo "== tests"
 mkdir -p .cache
 if npx vitest run --reporter=default --reporter=json --outputFile=.cache/vitest.json "$@"; then rc=0; else rc=$?; fi
