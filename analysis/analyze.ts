@@ -8,7 +8,7 @@ import * as packet from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
 import { FLAG_FILTERS, type FlagName } from './tcp/rules.ts';
 import { round } from './tcp/stats.ts';
-import type { Connection, Direction, LadderStep } from './tcp/connection.ts';
+import type { TcpConnection, Direction, LadderStep } from './tcp/connection.ts';
 
 // a local constant, not a live import binding, for the call made for every packet (see tcp/rules.ts)
 const { decodePacket, newDecodedPacket } = packet;
@@ -126,7 +126,7 @@ function direction(d: Direction, dur: number): DirectionReport {
   };
 }
 
-export function connectionReport(c: Connection): ConnectionReport {
+export function connectionReport(c: TcpConnection): ConnectionReport {
   const c2s = c.c2s;
   const s2c = c.s2c;
   const co = c2s.synOptions;

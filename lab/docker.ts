@@ -7,12 +7,13 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { AudioLabError } from '../services/protocol/errors.ts';
 import { newRunId, pointLatest } from './runs.ts';
+import { readManifest, type LabManifest } from '../analysis/app/manifest.ts';
 
 const run = promisify(execFile);
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -203,8 +204,8 @@ export async function imageInfo(image: string): Promise<{ id: string; sizeBytes:
 }
 
 async function addHostFacts(path: string, compose: string[], env: NodeJS.ProcessEnv, failures: string[], ms: number): Promise<void> {
-  const m = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  const images: Record<string, unknown> = {};
+  const m = readManifest(path);
+  const images: NonNullable<LabManifest['images']> = {};
   for (const image of ['tcp-audio-lab:latest', 'tcp-audio-lab-capture:latest']) {
     const v = await imageInfo(image);
     if (v) images[image] = v;

@@ -14,6 +14,7 @@ import { ChildCapture } from '../capture/child.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { analyzeWithApp, type FullAnalysis } from '../analysis/app/index.ts';
 import { writeReport } from '../analysis/report/report.ts';
+import type { LabManifest } from '../analysis/app/manifest.ts';
 import { newRunId, pointLatest } from './runs.ts';
 import { AudioLabError } from '../services/protocol/errors.ts';
 
@@ -105,7 +106,7 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
     await cap.stop().catch((err: unknown) => { failures.push(`capture failed: ${(err as Error).message}`); });
   }
   await rm(join(runDir, 'cache'), { recursive: true, force: true });
-  const manifest = {
+  const manifest: LabManifest = {
     runId, runtime: 'local', started: started.toISOString(), ended: new Date().toISOString(),
     hosts: Object.entries(LOCAL_HOSTS).map(([role, ip]) => ({ role, ip, mac: null })),
     capture: tool === 'tcpdump'

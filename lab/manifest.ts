@@ -8,14 +8,16 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AudioLabError } from '../services/protocol/errors.ts';
+import type { LabHost, LabImpairments, LabManifest } from '../analysis/app/manifest.ts';
 
-interface HostRecord {
-  role: string; ip: string; mac: string; interface: string; kernel: string; offloads: string; at?: string;
-  impairments?: { profile: string; applied: string[]; unavailable: string[] };
+/** What a container recorded about itself in runs/<id>/hosts/<role>.json (capture/netsetup.sh, sidecar.sh). */
+interface HostRecord extends LabHost {
+  interface: string; kernel: string; offloads: string; at?: string;
+  impairments?: LabImpairments;
   capture?: Record<string, string>;
 }
 
-export async function buildDockerManifest(runDir: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function buildDockerManifest(runDir: string): Promise<LabManifest> {
   const hostsDir = join(runDir, 'hosts');
   if (!existsSync(hostsDir)) throw new AudioLabError('AUDIOLAB_ERR_USAGE', `${runDir} has no hosts/ folder: is it a Docker lab run?`);
   const hosts: HostRecord[] = [];
@@ -29,8 +31,8 @@ export async function buildDockerManifest(runDir: string, extra: Record<string, 
   const times = hosts.map((h) => h.at).filter((x): x is string => Boolean(x)).sort();
   const done = join(runDir, 'capture.done');
   const recordings = existsSync(join(runDir, 'recordings')) ? (await readdir(join(runDir, 'recordings'), { recursive: true })).map(String).sort() : [];
-  const runId = runDir.split('/').filter(Boolean).pop();
-  const manifest = {
+  const runId = runDir.split('/').filter(Boolean).pop() ?? '';
+  const manifest: LabManifest = {
     runId,
     runtime: 'docker',
     started: times[0] ?? null,
@@ -46,7 +48,6 @@ export async function buildDockerManifest(runDir: string, extra: Record<string, 
     },
     scenario: ['scenarios/client-b.json', 'scenarios/client-a.json'],
     recordings,
-    ...extra,
   };
   await writeFile(join(runDir, 'lab.json'), JSON.stringify(manifest, null, 2));
   return manifest;

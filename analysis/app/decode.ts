@@ -13,7 +13,7 @@ import {
 } from '../../services/protocol/index.ts';
 import { AudioLabError } from '../../services/protocol/errors.ts';
 import { StreamReassembler } from '../tcp/reassembly.ts';
-import type { Connection } from '../tcp/connection.ts';
+import type { TcpConnection } from '../tcp/connection.ts';
 
 export type Dir = 'c2s' | 's2c';
 
@@ -43,7 +43,7 @@ export interface DirectionDecodeState {
 }
 
 export interface AppConnection {
-  conn: Connection;
+  conn: TcpConnection;
   c2s: DirectionDecodeState;
   s2c: DirectionDecodeState;
 }
@@ -279,7 +279,7 @@ export class AppDecoder {
     }
   }
 
-  readonly onPayload = (conn: Connection, fromClient: boolean, seq: number, data: Buffer, t: number, frame: number, seglen: number): void => {
+  readonly onPayload = (conn: TcpConnection, fromClient: boolean, seq: number, data: Buffer, t: number, frame: number, seglen: number): void => {
     let d = this.dirs.get(conn.index);
     if (!d) {
       const c2s = new DirectionDecoder(conn.index, 'c2s', this.sink);

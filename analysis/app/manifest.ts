@@ -4,12 +4,47 @@ import { dirname, join } from 'node:path';
 // not an ES import, which would evaluate every export of node:fs on the analyze path (docs/analysis.md, Speed)
 const { existsSync, readFileSync } = process.getBuiltinModule('node:fs');
 
+/** One host of the lab: its role (server, client-a, client-b, listener…) and where it was. */
+export interface LabHost {
+  role: string;
+  ip: string;
+  mac: string | null;
+  interface?: string;
+  /** TSO/GSO/GRO: `off` on every lab interface. */
+  offloads?: string;
+}
+
+export interface LabImpairments {
+  profile: string;
+  applied: string[];
+  /** What this kernel could not do (no netem, for one). */
+  unavailable: string[];
+}
+
+/**
+ * The lab's manifest, runs/<id>/lab.json: the one definition, built by both runtimes (lab/), read
+ * by the analysis, checked by the tests. Docs: docs/lab.md.
+ */
 export interface LabManifest {
-  runId?: string;
-  runtime?: string;
-  hosts?: Array<{ role: string; ip: string; mac?: string | null }>;
-  impairments?: unknown;
-  [k: string]: unknown;
+  runId: string;
+  runtime: 'docker' | 'local';
+  started: string | null;
+  ended: string | null;
+  network?: { name: string; subnet: string };
+  hosts: LabHost[];
+  kernel?: string | null;
+  machine?: { hostname: string; kernel: string; node: string };
+  /** The capture: tool, interface, filter, snap length; the Docker sidecar adds tcpdump's version. */
+  capture: Record<string, string | number> | null;
+  impairments: LabImpairments;
+  scenario: string[];
+  recordings: string[];
+  ok?: boolean;
+  failures?: string[];
+  /** Docker only, added by the wrapper: image ids and sizes, engine and Compose versions, wall time. */
+  images?: Record<string, { id: string; sizeBytes: number }>;
+  docker?: { engine: string | null; compose: string | null; baseImage: string };
+  wallSeconds?: number;
 }
 
 /** Reads a manifest file (throws if it cannot be read or is not JSON). */

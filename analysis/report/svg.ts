@@ -94,10 +94,10 @@ export function barsSvg(kind: string, title: string, bars: Bar[], xLabel: string
   return close(xLabel, yLabel);
 }
 
-export interface Series { name: string; points: Array<[number, number]>; dots?: boolean }
+export interface ChartLine { name: string; points: Array<[number, number]>; dots?: boolean }
 
 /** Line chart over time; several series share the axes. */
-export function linesSvg(kind: string, title: string, series: Series[], xLabel: string, yLabel: string): string {
+export function linesSvg(kind: string, title: string, series: ChartLine[], xLabel: string, yLabel: string): string {
   const all = series.flatMap((s) => s.points);
   const xmax = Math.max(1e-9, ...all.map((p) => p[0]));
   const xmin = Math.min(xmax, ...all.map((p) => p[0]));

@@ -52,7 +52,7 @@ export interface LadderStep {
   options: string;
 }
 
-export class Connection {
+export class TcpConnection {
   readonly index: number;
   /** Address/port of the side that sent the first packet we saw. */
   readonly a: Endpoint;

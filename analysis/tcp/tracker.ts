@@ -5,7 +5,7 @@
  * not with the number of packets.
  */
 import { analyzeSegment, type AnalysisOut, type FlowState, type SegmentIn } from './rules.ts';
-import { Connection, type Direction } from './connection.ts';
+import { TcpConnection, type Direction } from './connection.ts';
 import { FlowTable } from './flowtable.ts';
 import * as stats from './stats.ts';
 import * as packet from '../decode/packet.ts';
@@ -19,25 +19,25 @@ const { ipv4String, TH_ACK, TH_FIN, TH_RST, TH_SYN } = packet;
 
 export interface PayloadSink {
   /** A segment's captured payload (possibly shorter than seglen: snap length), in capture order (not reassembled): see reassembly.ts. */
-  (conn: Connection, fromClient: boolean, seq: number, data: Buffer, time: number, frame: number, seglen: number): void;
+  (conn: TcpConnection, fromClient: boolean, seq: number, data: Buffer, time: number, frame: number, seglen: number): void;
 }
 
 export interface PacketRecord {
   frame: number;
-  conn: Connection;
+  conn: TcpConnection;
   fromA: boolean;
   flags: number;
 }
 
 export class TcpTracker {
-  readonly connections: Connection[] = [];
+  readonly connections: TcpConnection[] = [];
   private readonly table = new FlowTable();
   private readonly out: AnalysisOut = { flags: 0, ackRtt: -1 };
   private readonly seg: SegmentIn = { frame: 0, time: 0, seq: 0, ack: 0, seglen: 0, flags: 0, window: 0, sackRight: -1 };
   onPayload: PayloadSink | undefined;
   /** Called after each TCP packet with its analysis flags; the record is reused (valid during the call). */
   onAnalyzed: ((rec: PacketRecord) => void) | undefined;
-  private readonly rec: PacketRecord = { frame: 0, conn: null as unknown as Connection, fromA: false, flags: 0 };
+  private readonly rec: PacketRecord = { frame: 0, conn: null as unknown as TcpConnection, fromA: false, flags: 0 };
 
   /**
    * Follows one decoded TCP packet. Its time (seconds since the capture began) comes in `p.time`, a
@@ -61,7 +61,7 @@ export class TcpTracker {
     if (!conn) {
       const a = { ip: v4 ? ipv4String(p.src4) : p.src6, port: p.sport };
       const b = { ip: v4 ? ipv4String(p.dst4) : p.dst6, port: p.dport };
-      conn = new Connection(this.connections.length, a, b, time, frame);
+      conn = new TcpConnection(this.connections.length, a, b, time, frame);
       this.connections.push(conn);
       if (v4) table.set4(p.src4, p.sport, p.dst4, p.dport, conn.index);
       else table.set6(p.src6, p.sport, p.dst6, p.dport, conn.index);
@@ -74,7 +74,7 @@ export class TcpTracker {
     this.process(conn, fromA, p, frame, frameLen, data, truncated);
   }
 
-  private process(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, frameLen: number, data: Buffer, truncated: boolean): void {
+  private process(conn: TcpConnection, fromA: boolean, p: DecodedPacket, frame: number, frameLen: number, data: Buffer, truncated: boolean): void {
     const time = p.time;
     const dir: Direction = fromA ? conn.ab : conn.ba;
     const other: Direction = fromA ? conn.ba : conn.ab;
@@ -121,7 +121,7 @@ export class TcpTracker {
    * samples go to the statistics through SAMPLE (stats.ts): no double is passed as an argument, so
    * none is boxed per packet whatever V8 decides to inline.
    */
-  private statistics(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, frameLen: number, data: Buffer, truncated: boolean, dir: Direction, other: Direction): void {
+  private statistics(conn: TcpConnection, fromA: boolean, p: DecodedPacket, frame: number, frameLen: number, data: Buffer, truncated: boolean, dir: Direction, other: Direction): void {
     const time = p.time;
     const flags = p.flags;
     const seglen = p.seglen;
@@ -152,7 +152,7 @@ export class TcpTracker {
   }
 
   /** A SYN or SYN-ACK: roles, the options offered, window scaling, handshake times. */
-  private syn(conn: Connection, fromA: boolean, p: DecodedPacket, dir: Direction, other: Direction): void {
+  private syn(conn: TcpConnection, fromA: boolean, p: DecodedPacket, dir: Direction, other: Direction): void {
     const o = p.opts;
     const time = p.time;
     dir.synOptions = { mss: o.mss >= 0 ? o.mss : null, wscale: o.wscale >= 0 ? o.wscale : null, sackPerm: o.sackPerm, timestamps: o.tsVal >= 0 };
@@ -173,7 +173,7 @@ export class TcpTracker {
   }
 
   /** A FIN or RST: the teardown's times and the history. */
-  private teardown(conn: Connection, fromA: boolean, flags: number, time: number, dir: Direction): void {
+  private teardown(conn: TcpConnection, fromA: boolean, flags: number, time: number, dir: Direction): void {
     if (flags & TH_FIN) {
       conn.sawFin = true;
       if (dir.firstFin < 0) dir.firstFin = time;
@@ -187,7 +187,7 @@ export class TcpTracker {
   }
 
   /** Records a SYN/FIN/RST packet, or the other side's first packet after a SYN or FIN (the caller tests which). */
-  private ladderStep(conn: Connection, fromA: boolean, p: DecodedPacket, frame: number, dir: Direction, other: Direction): void {
+  private ladderStep(conn: TcpConnection, fromA: boolean, p: DecodedPacket, frame: number, dir: Direction, other: Direction): void {
     if (fromA) conn.ladderWaitFromB = false;
     else conn.ladderWaitFromA = false;
     if (p.flags & (TH_SYN | TH_FIN)) {

@@ -6,6 +6,7 @@ import { MUSIC, tempDir } from '../helpers.ts';
 import { runLocalLab } from '../../lab/local.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
 import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
+import { readManifest } from '../../analysis/app/manifest.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 
 const pcm = (f: Buffer): Buffer => {
@@ -20,7 +21,7 @@ describe('audiolab lab --runtime local', () => {
     expect(r.failures).toEqual([]);
     expect(r.ok).toBe(true);
     expect(await readlink(join(runs, 'latest'))).toBe(r.runDir.split('/').pop());
-    const manifest = JSON.parse(await readFile(join(r.runDir, 'lab.json'), 'utf8')) as { ok: boolean; hosts: Array<{ role: string; ip: string }> };
+    const manifest = readManifest(join(r.runDir, 'lab.json'));
     expect(manifest.ok).toBe(true);
     expect(manifest.hosts.map((h) => h.ip)).toEqual(['127.0.0.10', '127.0.0.11', '127.0.0.12']);
     const analysis = JSON.parse(await readFile(join(r.runDir, 'report.json'), 'utf8')) as FullAnalysis;
