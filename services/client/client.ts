@@ -5,7 +5,7 @@
 import { connect as netConnect } from 'node:net';
 import { EventEmitter, once } from 'node:events';
 import { basename } from 'node:path';
-import { AudioLabError, isWireErrorCode, type ErrorCode } from '../protocol/errors.ts';
+import { AudioLabError, isWireErrorCode, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import { Connection } from '../common/connection.ts';
 import { fileDigest } from '../common/hash.ts';
 import { sendFile } from './send-file.ts';
@@ -201,9 +201,12 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
       case 'DATA': {
         const s = this.streams.get(msg.streamId);
         if (!s) return;
-        if (msg.offset !== s.position) {
-          this.failStream(msg.streamId, new AudioLabError('AUDIOLAB_ERR_BAD_OFFSET', `Chunk at ${msg.offset}, expected ${s.position}`));
-          this.conn?.send({ type: 'STREAM_ABORT', streamId: msg.streamId, code: 'AUDIOLAB_ERR_BAD_OFFSET', message: 'out-of-order chunk' });
+        try {
+          s.check.accept(msg.offset, msg.data);
+        } catch (err) {
+          const e = toAudioLabError(err);
+          this.failStream(msg.streamId, e);
+          this.conn?.send({ type: 'STREAM_ABORT', streamId: msg.streamId, code: e.code, message: e.message });
           return;
         }
         // No copy: the data is a view of the buffer of one socket read, which Node allocates anew
@@ -214,6 +217,12 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
       case 'STREAM_END': {
         const s = this.streams.get(msg.streamId);
         if (!s) return;
+        try {
+          s.check.finish(msg.bytes);
+        } catch (err) {
+          this.failStream(msg.streamId, toAudioLabError(err));
+          return;
+        }
         this.streams.delete(msg.streamId);
         s.finish();
         return;

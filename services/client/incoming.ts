@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type { AudioFormat } from '../protocol/index.ts';
+import { StreamCheck } from '../common/stream-check.ts';
 
 export interface StreamHeader {
   streamId: number;
@@ -19,15 +20,15 @@ export interface StreamHeader {
 
 export class IncomingStream extends Readable {
   readonly header: StreamHeader;
-  /** File offset of the next expected byte. */
-  position: number;
+  /** In order, within the size, and (from the first byte) the declared sha256. */
+  readonly check: StreamCheck;
   private readonly onFull: (full: boolean) => void;
   private full = false;
 
   constructor(header: StreamHeader, onFull: (full: boolean) => void, highWaterMark = 256 * 1024) {
     super({ highWaterMark });
     this.header = header;
-    this.position = header.offset;
+    this.check = new StreamCheck(header, { song: header.song, streamId: header.streamId });
     this.onFull = onFull;
     // A stream nobody consumes must not crash the client when it fails: consumers that iterate or
     // pipe it still get the error; others can read it from `failure`.
@@ -36,9 +37,8 @@ export class IncomingStream extends Readable {
 
   failure: Error | undefined;
 
-  /** Called by the client for each DATA frame. */
+  /** Called by the client for each DATA frame, once `check` has accepted it. */
   deliver(data: Buffer): void {
-    this.position += data.length;
     if (!this.push(data) && !this.full) {
       this.full = true;
       this.onFull(true);

@@ -11,9 +11,9 @@
  * When either end of a stream vanishes, the other end gets a coded error and the stream's state is
  * dropped; an upload's temporary file is removed.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { AudioLabError, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import type { Connection } from '../common/connection.ts';
+import { StreamCheck } from '../common/stream-check.ts';
 import type { Logger } from '../common/log.ts';
 import { SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
 import { checkSongName, cleanClientName } from './names.ts';
@@ -36,9 +36,9 @@ interface Relay {
   name: string;
   size: number;
   sha256: string;
-  received: number;
+  /** In order, within the size, hashed: the relay's stream into the server. */
+  check: StreamCheck;
   seq: number;
-  hash: Hash;
   waitingDrain: boolean;
   startedAt: number;
 }
@@ -389,7 +389,7 @@ export class Session {
     }
     const relay: Relay = {
       req: msg.req, idA, idB, source: this, target, name, size: msg.size, sha256: msg.sha256,
-      received: 0, seq: 0, hash: createHash('sha256'), waitingDrain: false, startedAt: performance.now(),
+      check: new StreamCheck(msg), seq: 0, waitingDrain: false, startedAt: performance.now(),
     };
     this.relaysOut.set(idA, relay);
     target.relaysIn.set(idB, relay);
@@ -399,10 +399,11 @@ export class Session {
   }
 
   private forwardRelay(relay: Relay, msg: MessageOf<'DATA'>): void {
-    if (msg.offset !== relay.received) return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_BAD_OFFSET', `Chunk at offset ${msg.offset}, expected ${relay.received}`));
-    if (relay.received + msg.data.length > relay.size) return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `More than the declared ${relay.size} bytes`));
-    relay.received += msg.data.length;
-    relay.hash.update(msg.data);
+    try {
+      relay.check.accept(msg.offset, msg.data);
+    } catch (err) {
+      return this.failRelay(relay, toAudioLabError(err));
+    }
     // B's backpressure reaches A: while B's socket buffer is full, stop reading A's socket.
     if (!relay.target.conn.sendData(relay.idB, relay.seq++, msg.offset, msg.data) && !relay.waitingDrain) {
       relay.waitingDrain = true;
@@ -417,16 +418,17 @@ export class Session {
   }
 
   private endRelay(relay: Relay, msg: MessageOf<'STREAM_END'>): void {
-    if (relay.received !== relay.size || msg.bytes !== relay.size) {
-      return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `Relayed ${relay.received} of ${relay.size} bytes`));
+    let digest: string;
+    try {
+      digest = relay.check.finish(msg.bytes, 'Relayed')!;
+    } catch (err) {
+      return this.failRelay(relay, toAudioLabError(err));
     }
-    const digest = relay.hash.digest('hex');
-    if (digest !== relay.sha256) return this.failRelay(relay, new AudioLabError('AUDIOLAB_ERR_HASH_MISMATCH', `sha256 ${digest} differs from the declared ${relay.sha256}`));
     this.dropRelay(relay);
-    relay.target.conn.send({ type: 'STREAM_END', streamId: relay.idB, bytes: relay.received, sha256: digest });
-    this.conn.send({ type: 'OK', req: relay.req, streamId: relay.idA, bytes: relay.received, status: 'relayed' });
+    relay.target.conn.send({ type: 'STREAM_END', streamId: relay.idB, bytes: relay.check.position, sha256: digest });
+    this.conn.send({ type: 'OK', req: relay.req, streamId: relay.idA, bytes: relay.check.position, status: 'relayed' });
     const ms = performance.now() - relay.startedAt;
-    this.log.info('relay.end', { idA: relay.idA, idB: relay.idB, target: relay.target.info.name, bytes: relay.received, ms: Math.round(ms) });
+    this.log.info('relay.end', { idA: relay.idA, idB: relay.idB, target: relay.target.info.name, bytes: relay.check.position, ms: Math.round(ms) });
   }
 
   private failRelay(relay: Relay, err: AudioLabError): void {

@@ -5,13 +5,14 @@
  * matches is the file renamed into the library under a free name. Anything else removes the
  * temporary file: a partial upload never becomes visible.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { AudioLabError } from '../protocol/errors.ts';
 import { MAX_HEADER_BYTES, parseWavHeader, type WavInfo } from '../common/wav.ts';
+import { StreamCheck } from '../common/stream-check.ts';
 import { alternativeName } from './names.ts';
 
 export interface UploadSpec {
@@ -28,15 +29,15 @@ export class UploadWriter {
   readonly spec: UploadSpec;
   readonly tmpPath: string;
   private readonly out: WriteStream;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly check: StreamCheck;
   private head: Buffer[] = [];
   private headBytes = 0;
   private wav: WavInfo | null = null;
-  received = 0;
   private done = false;
 
   constructor(spec: UploadSpec, incomingDir: string) {
     this.spec = spec;
+    this.check = new StreamCheck(spec, { song: spec.name });
     this.tmpPath = join(incomingDir, `${randomBytes(8).toString('hex')}.part`);
     this.out = createWriteStream(this.tmpPath, { flags: 'wx' });
     this.out.on('error', () => { /* surfaced by finish() */ });
@@ -55,25 +56,19 @@ export class UploadWriter {
    * Returns false when the disk is behind (pause the sender until drained()).
    */
   write(offset: number, data: Buffer): boolean {
-    if (offset !== this.received) {
-      throw new AudioLabError('AUDIOLAB_ERR_BAD_OFFSET', `Chunk at offset ${offset}, expected ${this.received}`, { offset });
-    }
-    if (this.received + data.length > this.spec.size) {
-      throw new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `More than the declared ${this.spec.size} bytes`, { song: this.spec.name });
-    }
+    const before = this.check.position;
+    this.check.accept(offset, data);
     if (this.wav === null) {
       this.head.push(data);
       this.headBytes += data.length;
       const head = Buffer.concat(this.head);
       this.head = [head];
       this.wav = parseWavHeader(head.subarray(0, MAX_HEADER_BYTES), this.spec.size);
-      if (this.wav === null && (this.headBytes >= MAX_HEADER_BYTES || this.received + data.length === this.spec.size)) {
+      if (this.wav === null && (this.headBytes >= MAX_HEADER_BYTES || before + data.length === this.spec.size)) {
         throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV: no complete header', { song: this.spec.name });
       }
       if (this.wav !== null) this.head = [];
     }
-    this.received += data.length;
-    this.hash.update(data);
     return this.out.write(data);
   }
 
@@ -94,14 +89,8 @@ export class UploadWriter {
     this.done = true;
     this.out.end();
     await once(this.out, 'finish');
-    if (this.received !== this.spec.size) {
-      throw new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `Received ${this.received} of ${this.spec.size} bytes`, { song: this.spec.name });
-    }
-    if (this.wav === null) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV', { song: this.spec.name });
-    const digest = this.hash.digest('hex');
-    if (digest !== this.spec.sha256) {
-      throw new AudioLabError('AUDIOLAB_ERR_HASH_MISMATCH', `sha256 ${digest} differs from the declared ${this.spec.sha256}`, { song: this.spec.name });
-    }
+    if (this.check.position === this.spec.size && this.wav === null) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV', { song: this.spec.name });
+    this.check.finish();
     for (let n = 1; n < 10_000; n++) {
       const name = n === 1 ? this.spec.name : alternativeName(this.spec.name, n);
       const key = name.toLowerCase();
@@ -124,6 +113,11 @@ export class UploadWriter {
     this.done = true;
     this.out.destroy();
     await unlink(this.tmpPath).catch(() => {});
+  }
+
+  /** Bytes accepted so far. */
+  get received(): number {
+    return this.check.position;
   }
 
   get finished(): boolean {
