@@ -139,3 +139,35 @@ export function buildWavHeader(format: AudioFormat, dataLength: number, extensib
   h.writeUInt32LE(dataLength, d + 4);
   return h;
 }
+
+/**
+ * The one WAV header accumulator for a file arriving in chunks (an upload, a stream being played):
+ * holds the first bytes until the header parses, and fails with AUDIOLAB_ERR_BAD_FORMAT once
+ * MAX_HEADER_BYTES, or the whole file, have come without a header that parses.
+ */
+export class WavHeaderAccumulator {
+  private held: Buffer = Buffer.alloc(0);
+  private readonly fileSize: number | undefined;
+
+  constructor(fileSize?: number) {
+    this.fileSize = fileSize;
+  }
+
+  /**
+   * Takes the file's next chunk. Once the header parses, returns it with every byte held so far
+   * (this chunk included, from the file's first byte) so the caller can read past it; null until then.
+   */
+  push(chunk: Buffer): { info: WavInfo; head: Buffer } | null {
+    this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+    const info = parseWavHeader(this.held.subarray(0, MAX_HEADER_BYTES), this.fileSize);
+    if (info !== null) {
+      const head = this.held;
+      this.held = Buffer.alloc(0);
+      return { info, head };
+    }
+    if (this.held.length >= MAX_HEADER_BYTES || (this.fileSize !== undefined && this.held.length >= this.fileSize)) {
+      throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', this.held.length >= MAX_HEADER_BYTES ? 'No WAV header in the first 64 KiB' : 'Not a supported PCM WAV: no complete header');
+    }
+    return null;
+  }
+}

@@ -11,7 +11,7 @@ import { access, mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { AudioLabError } from '../protocol/errors.ts';
-import { MAX_HEADER_BYTES, parseWavHeader, type WavInfo } from '../common/wav.ts';
+import { WavHeaderAccumulator, type WavInfo } from '../common/wav.ts';
 import { StreamCheck } from '../common/stream-check.ts';
 import { alternativeName } from './names.ts';
 
@@ -30,14 +30,14 @@ export class UploadWriter {
   readonly tmpPath: string;
   private readonly out: WriteStream;
   private readonly check: StreamCheck;
-  private head: Buffer[] = [];
-  private headBytes = 0;
+  private readonly header: WavHeaderAccumulator;
   private wav: WavInfo | null = null;
   private done = false;
 
   constructor(spec: UploadSpec, incomingDir: string) {
     this.spec = spec;
     this.check = new StreamCheck(spec, { song: spec.name });
+    this.header = new WavHeaderAccumulator(spec.size);
     this.tmpPath = join(incomingDir, `${randomBytes(8).toString('hex')}.part`);
     this.out = createWriteStream(this.tmpPath, { flags: 'wx' });
     this.out.on('error', () => { /* surfaced by finish() */ });
@@ -56,19 +56,8 @@ export class UploadWriter {
    * Returns false when the disk is behind (pause the sender until drained()).
    */
   write(offset: number, data: Buffer): boolean {
-    const before = this.check.position;
     this.check.accept(offset, data);
-    if (this.wav === null) {
-      this.head.push(data);
-      this.headBytes += data.length;
-      const head = Buffer.concat(this.head);
-      this.head = [head];
-      this.wav = parseWavHeader(head.subarray(0, MAX_HEADER_BYTES), this.spec.size);
-      if (this.wav === null && (this.headBytes >= MAX_HEADER_BYTES || before + data.length === this.spec.size)) {
-        throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV: no complete header', { song: this.spec.name });
-      }
-      if (this.wav !== null) this.head = [];
-    }
+    if (this.wav === null) this.wav = this.header.push(data)?.info ?? null;
     return this.out.write(data);
   }
 
