@@ -13,6 +13,8 @@ export interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
   default?: string | boolean;
+  /** How --help shows a default that depends on where it runs (the user's home, the process id, the environment). */
+  defaultText?: string;
   help: string;
   placeholder?: string;
 }
@@ -24,7 +26,6 @@ export interface CommandContext {
 
 export interface Command {
   name: string;
-  summary: string;
   /** e.g. "SONG" or "CLIENT FILE" */
   args?: string;
   /** Minimum and maximum positionals. */
@@ -45,15 +46,16 @@ export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
 
 export const HELP_OPTION: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h', help: 'Show this help' } };
 
-export function helpText(cmd: Command): string {
-  const lines = [`Usage: audiolab ${cmd.name}${cmd.args ? ` ${cmd.args}` : ''} [options]`, '', cmd.summary];
+/** A command's --help: its usage line, its summary (from the registry, cli/main.ts), details, options, examples. */
+export function helpText(cmd: Command, summary: string): string {
+  const lines = [`Usage: audiolab ${cmd.name}${cmd.args ? ` ${cmd.args}` : ''} [options]`, '', summary];
   if (cmd.details) lines.push('', cmd.details);
   const opts = Object.entries({ ...cmd.options, ...HELP_OPTION });
   if (opts.length > 0) {
     lines.push('', 'Options:');
     const rows = opts.map(([name, o]) => {
       const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.placeholder ?? 'VALUE'}` : ''}`;
-      const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : '';
+      const def = o.defaultText !== undefined ? ` (default: ${o.defaultText})` : o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : '';
       return [flag, o.help + def] as const;
     });
     const w = Math.max(...rows.map(([f]) => f.length)) + 2;

@@ -8,15 +8,15 @@ import type { PlayProgress, PlayResult } from '../services/client/player.ts';
 import type { Underrun } from '../services/client/sinks/clock.ts';
 
 export const CLIENT_OPTIONS: Record<string, OptionSpec> = {
-  server: { type: 'string', short: 's', help: 'Server address', placeholder: 'HOST:PORT', default: process.env.AUDIOLAB_SERVER ?? '127.0.0.1:5050' },
-  name: { type: 'string', short: 'n', help: 'Name to appear under', placeholder: 'NAME', default: process.env.AUDIOLAB_NAME ?? `client-${process.pid}` },
+  server: { type: 'string', short: 's', help: 'Server address', placeholder: 'HOST:PORT', default: process.env.AUDIOLAB_SERVER ?? '127.0.0.1:5050', defaultText: '$AUDIOLAB_SERVER, else 127.0.0.1:5050' },
+  name: { type: 'string', short: 'n', help: 'Name to appear under', placeholder: 'NAME', default: process.env.AUDIOLAB_NAME ?? `client-${process.pid}`, defaultText: '$AUDIOLAB_NAME, else client-<pid>' },
   bind: { type: 'string', help: 'Local address to connect from', placeholder: 'IP' },
 };
 
 export const PLAYBACK_OPTIONS: Record<string, OptionSpec> = {
   sink: { type: 'string', help: `Where audio goes: ${SINK_HELP}`, placeholder: 'SINK', default: 'auto' },
   realtime: { type: 'boolean', help: 'Play null and wav: sinks at the song\'s pace (like a device; underruns are logged)' },
-  cache: { type: 'string', help: 'Cache folder', placeholder: 'DIR', default: DEFAULT_CACHE_DIR },
+  cache: { type: 'string', help: 'Cache folder', placeholder: 'DIR', default: DEFAULT_CACHE_DIR, defaultText: '$XDG_CACHE_HOME/tcp-audio-lab/songs, else ~/.cache/tcp-audio-lab/songs' },
   'cache-size': { type: 'string', help: 'Cache size limit in MiB', placeholder: 'MIB', default: '512' },
 };
 

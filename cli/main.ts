@@ -3,8 +3,12 @@ import { AudioLabError, toAudioLabError } from '../services/protocol/errors.ts';
 import { EXIT, helpText, parseCommandArgs, type Command } from './command.ts';
 import { printError } from './ui.ts';
 
-/** Commands load on demand, so `audiolab analyze` does not pay for the audio stack's modules. */
-interface Entry { name: string; summary: string; load: () => Promise<Command> }
+/**
+ * The registry: every command's name and summary (the one source: --help, `audiolab --help` and
+ * docs/commands.md take them from here). Commands load on demand, so `audiolab analyze` does not
+ * pay for the audio stack's modules.
+ */
+export interface Entry { name: string; summary: string; load: () => Promise<Command> }
 
 export const COMMANDS: Entry[] = [
   { name: 'server', summary: 'Run the audio server: catalog of a music folder, streams, uploads, play-on and relays.', load: async () => (await import('./commands/server.ts')).serverCommand },
@@ -40,7 +44,7 @@ export function mainHelp(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
-    if (process.stdin.isTTY) return run(await COMMANDS[1]!.load(), []);
+    if (process.stdin.isTTY) return run(COMMANDS[1]!, []);
     process.stdout.write(mainHelp() + '\n');
     return EXIT.USAGE;
   }
@@ -57,14 +61,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`audiolab: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}\n`);
     return EXIT.USAGE;
   }
-  return run(await entry.load(), rest);
+  return run(entry, rest);
 }
 
-async function run(cmd: Command, argv: string[]): Promise<number> {
+async function run(entry: Entry, argv: string[]): Promise<number> {
+  const cmd = await entry.load();
   try {
     const ctx = parseCommandArgs(cmd, argv);
     if (ctx === 'help') {
-      process.stdout.write(helpText(cmd) + '\n');
+      process.stdout.write(helpText(cmd, entry.summary) + '\n');
       return EXIT.OK;
     }
     const code = await cmd.run(ctx);

@@ -5,13 +5,16 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateDoc } from '../services/protocol/describe.ts';
 import { luaDissector } from '../analysis/wireshark/generate.ts';
+import { commandsDoc } from '../cli/reference.ts';
 
 if (process.argv.includes('--help')) {
-  console.log('Usage: node scripts/docs.ts [--check]\n\nRewrites what is generated from services/protocol/schema.ts: the message table in docs/protocol.md and the Wireshark dissector analysis/wireshark/audiolab.lua.\n--check: exit 1 if the document is out of date instead of writing it.');
+  console.log('Usage: node scripts/docs.ts [--check]\n\nRewrites what is generated from services/protocol/schema.ts: the message table and error codes in docs/protocol.md, the Wireshark dissector analysis/wireshark/audiolab.lua, and docs/commands.md (from the command registry).\n--check: exit 1 if the document is out of date instead of writing it.');
   process.exit(0);
 }
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const commands = await commandsDoc();
 const targets: Array<[string, (old: string) => string]> = [
+  [join(root, 'docs', 'commands.md'), () => commands],
   [join(root, 'docs', 'protocol.md'), updateDoc],
   [join(root, 'analysis', 'wireshark', 'audiolab.lua'), () => luaDissector()],
 ];

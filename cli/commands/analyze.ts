@@ -39,7 +39,6 @@ function writeJson(target: string, doc: object): void {
 
 export const analyzeCommand: Command = {
   name: 'analyze',
-  summary: 'Analyse a pcap/pcapng capture: every TCP connection, handshake, segment sizes, RTT, Wireshark\'s analysis flags.',
   args: 'CAPTURE',
   arity: [1, 1],
   details: 'Also decodes the audiolab protocol from the reassembled TCP payload: clients, message timeline, streams (with sha256 integrity), plays and relays.\nWith --out DIR writes report.html (self-contained, SVG charts), report.md (+ charts/*.svg) and report.json (schema: docs/report-schema.md); --json FILE (or -) writes the JSON alone. A lab.json beside the capture (or --manifest) names the hosts.\nExit 1 with a coded error (and the byte offset) for unreadable or corrupt captures; a truncated capture is analysed as far as it goes and marked partial (exit 0).',

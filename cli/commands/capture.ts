@@ -5,7 +5,6 @@ import { fmtBytes, fmtMs, isTTY, ProgressLine } from '../ui.ts';
 
 export const captureCommand: Command = {
   name: 'capture',
-  summary: 'Capture packets live (libpcap through the cap module) into a pcap file, with live packet counts.',
   details: 'Runs until Ctrl-C, --duration or --count. Needs capture rights (root or CAP_NET_RAW). Packets are timestamped on arrival in Node: cap does not pass libpcap\'s timestamps (the Docker lab uses tcpdump, which does).',
   options: {
     iface: { type: 'string', short: 'i', help: 'Interface', placeholder: 'IF', default: 'lo' },

@@ -20,7 +20,6 @@ async function withClient(ctx: CommandContext, fn: (c: AudioLabClient) => Promis
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'List the songs on the server.',
   options: { ...CLIENT_OPTIONS, json: { type: 'boolean', help: 'Print the catalog as JSON' } },
   async run(ctx) {
     return withClient(ctx, async (c) => {
@@ -43,7 +42,6 @@ export const listCommand: Command = {
 
 export const playCommand: Command = {
   name: 'play',
-  summary: 'Play a song while it downloads; it is cached, so a replay needs no network transfer.',
   args: 'SONG',
   arity: [1, 1],
   options: { ...CLIENT_OPTIONS, ...PLAYBACK_OPTIONS },
@@ -71,7 +69,6 @@ function transferProgress(line: ProgressLine, label: string): (sent: number, tot
 
 export const uploadCommand: Command = {
   name: 'upload',
-  summary: 'Upload a WAV file into the server\'s library.',
   args: 'FILE',
   arity: [1, 1],
   options: { ...CLIENT_OPTIONS, as: { type: 'string', help: 'Name in the library (default: the file\'s name)', placeholder: 'NAME' } },
@@ -89,7 +86,6 @@ export const uploadCommand: Command = {
 
 export const listenCommand: Command = {
   name: 'listen',
-  summary: 'Wait as a receiver: accept songs other clients play on you or send you, and play them.',
   details: 'With --record-dir each received stream is recorded to DIR/<from>--<song>. Stops after --count streams (default: run until Ctrl-C).',
   options: {
     ...CLIENT_OPTIONS, ...PLAYBACK_OPTIONS,
@@ -134,7 +130,6 @@ export const listenCommand: Command = {
 
 export const playOnCommand: Command = {
   name: 'play-on',
-  summary: 'Make the server play one of its songs on another (listening) client.',
   args: 'CLIENT SONG',
   arity: [2, 2],
   options: { ...CLIENT_OPTIONS },
@@ -150,7 +145,6 @@ export const playOnCommand: Command = {
 
 export const sendToCommand: Command = {
   name: 'send-to',
-  summary: 'Send your own WAV file to another client through the server (a relay: the server stores nothing).',
   args: 'CLIENT FILE',
   arity: [2, 2],
   options: { ...CLIENT_OPTIONS },

@@ -6,7 +6,6 @@ import { int, str, type Command } from '../command.ts';
 
 export const labCommand: Command = {
   name: 'lab',
-  summary: 'Run the lab: server, two clients and a capture; leaves runs/<run-id>/ (capture, manifest, recordings, analysis).',
   details: [
     'Runtimes:',
     '  docker — `docker compose up` (Compose v2, or v1.29): a star network 198.18.0.0/24 with the server (.10), client-a (.11), client-b (.12) and a tcpdump sidecar in the server\'s namespace; --profile picks the impairments of client-b\'s link (clean, lossy, slow, jittery: capture/profiles/). Ctrl-C stops the containers and keeps a valid capture.',

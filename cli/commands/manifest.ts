@@ -4,7 +4,6 @@ import type { Command } from '../command.ts';
 
 export const manifestCommand: Command = {
   name: 'manifest',
-  summary: 'Write a Docker lab run\'s manifest (lab.json) from what its containers recorded in hosts/.',
   args: 'RUN_DIR',
   arity: [1, 1],
   details: 'Hosts (role, IP, MAC, interface, offload state), kernel, the capture (tool, version, filter), the impairment profile with what was applied and what this kernel could not do, the scenario and the recordings. Run by the lab\'s analysis container; `audiolab lab --runtime docker` adds image ids and versions.',

@@ -21,7 +21,6 @@ const MENU = `
 
 export const menuCommand: Command = {
   name: 'menu',
-  summary: 'The interactive client: a numbered menu of every action (the default when run in a terminal).',
   options: { ...CLIENT_OPTIONS, ...PLAYBACK_OPTIONS },
   async run(ctx) {
     const client = await connectClient(ctx);

@@ -6,7 +6,6 @@ import { fmtBytes } from '../ui.ts';
 
 export const musicCommand: Command = {
   name: 'gen-music',
-  summary: 'Write the project\'s own songs (deterministic WAV files in several formats) into a folder.',
   args: '[DIR]',
   arity: [0, 1],
   options: {},

@@ -5,7 +5,6 @@ import { fmtMs } from '../ui.ts';
 
 export const scenarioCommand: Command = {
   name: 'scenario',
-  summary: 'Run a scenario file (connect, list, play, upload, listen, play-on, send-to, wait, quit) without a terminal.',
   args: 'FILE',
   arity: [1, 1],
   details: 'Prints one line per step and exits 1 at the first step that fails. See scenarios/ for examples and docs/scenarios.md for every step.',

@@ -6,7 +6,6 @@ import { int, str, type Command } from '../command.ts';
 
 export const serverCommand: Command = {
   name: 'server',
-  summary: 'Run the audio server: catalog of a music folder, streams, uploads, play-on and relays.',
   details: 'Logs one JSON object per line on stderr (connections, streams, errors). Stops gracefully on SIGINT/SIGTERM.',
   options: {
     port: { type: 'string', short: 'p', help: 'TCP port', placeholder: 'PORT', default: String(DEFAULT_PORT) },
