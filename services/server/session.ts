@@ -10,60 +10,39 @@
  * - relaysIn:  this client receives a relayed stream
  * When either end of a stream vanishes, the other end gets a coded error and the stream's state is
  * dropped; an upload's temporary file is removed.
+ *
+ * This module dispatches the messages and keeps the plays; uploads.ts and relays.ts handle those.
  */
 import { AudioLabError, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import type { Connection } from '../common/connection.ts';
-import { StreamCheck } from '../common/stream-check.ts';
 import type { Logger } from '../common/log.ts';
 import { SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
-import { checkSongName, cleanClientName } from './names.ts';
-import { describeSong } from './catalog.ts';
+import { cleanClientName } from './names.ts';
 import { streamFile } from './streamer.ts';
-import { UploadWriter } from './upload.ts';
+import { endUpload, startUpload, uploadData, type Upload } from './uploads.ts';
+import { dropRelay, endRelay, forwardRelay, startRelay, type Relay } from './relays.ts';
 import type { AudioLabServer } from './server.ts';
 
 const MAX_STREAMS_PER_CLIENT = 8;
-const SHA256_RE = /^[0-9a-f]{64}$/;
+export const SHA256_RE = /^[0-9a-f]{64}$/;
 
-type InviteAnswer = { kind: 'accept' } | { kind: 'refuse'; reason: string } | { kind: 'gone' } | { kind: 'timeout' };
-
-interface Relay {
-  req: number;
-  idA: number;
-  idB: number;
-  source: Session;
-  target: Session;
-  name: string;
-  size: number;
-  sha256: string;
-  /** In order, within the size, hashed: the relay's stream into the server. */
-  check: StreamCheck;
-  seq: number;
-  waitingDrain: boolean;
-  startedAt: number;
-}
-
-interface Upload {
-  req: number;
-  writer: UploadWriter;
-  startedAt: number;
-  waitingDrain: boolean;
-}
+export type InviteAnswer = { kind: 'accept' } | { kind: 'refuse'; reason: string } | { kind: 'gone' } | { kind: 'timeout' };
 
 export class Session {
   readonly server: AudioLabServer;
   readonly conn: Connection;
   readonly info: ClientInfo;
   ready = false;
-  private log: Logger;
-  private readonly openedAt = Date.now();
-  private readonly plays = new Map<number, AbortController>();
-  private readonly uploads = new Map<number, Upload>();
+  // open to this session's stream handlers (uploads.ts, relays.ts)
+  log: Logger;
+  readonly uploads = new Map<number, Upload>();
   readonly relaysOut = new Map<number, Relay>();
   readonly relaysIn = new Map<number, Relay>();
-  private readonly invites = new Map<number, (a: InviteAnswer) => void>();
   /** Streams that failed: late DATA for them is dropped quietly. */
-  private readonly deadStreams = new Set<number>();
+  readonly deadStreams = new Set<number>();
+  private readonly openedAt = Date.now();
+  private readonly plays = new Map<number, AbortController>();
+  private readonly invites = new Map<number, (a: InviteAnswer) => void>();
   private pauses = 0;
 
   constructor(server: AudioLabServer, conn: Connection, id: number) {
@@ -108,13 +87,13 @@ export class Session {
       case 'LIST': this.conn.send({ type: 'CATALOG', req: msg.req, songs: this.server.catalog.list() }); return;
       case 'PLAY': return this.onPlay(msg);
       case 'PLAYED': this.log.info('song.played', { song: msg.song, source: msg.source }); return;
-      case 'UPLOAD': return this.onUpload(msg);
+      case 'UPLOAD': return startUpload(this, msg);
       case 'DATA': return this.onData(msg);
       case 'STREAM_END': return this.onStreamEnd(msg);
       case 'STREAM_ABORT': return this.onStreamAbort(msg);
       case 'LISTEN': return this.onListen(msg);
       case 'PLAY_ON': return this.onPlayOn(msg);
-      case 'SEND_TO': return this.onSendTo(msg);
+      case 'SEND_TO': return startRelay(this, msg);
       case 'ACCEPT': this.invites.get(msg.streamId)?.({ kind: 'accept' }); return;
       case 'REFUSE': this.invites.get(msg.streamId)?.({ kind: 'refuse', reason: msg.reason }); return;
       case 'ERROR': this.log.warn('client.error', { code: msg.code, error: msg.message }); return;
@@ -146,7 +125,7 @@ export class Session {
     this.server.broadcastPresence('join', this.info, this);
   }
 
-  private checkBusy(req: number): boolean {
+  checkBusy(req: number): boolean {
     if (this.streamCount >= MAX_STREAMS_PER_CLIENT) {
       this.conn.sendError('AUDIOLAB_ERR_BUSY', `At most ${MAX_STREAMS_PER_CLIENT} streams at once`, { req });
       return true;
@@ -194,92 +173,23 @@ export class Session {
     }
   }
 
-  // ---- UPLOAD: into the library --------------------------------------------------------------------
-
-  private async onUpload(msg: MessageOf<'UPLOAD'>): Promise<void> {
-    let name: string;
-    try {
-      name = checkSongName(msg.name);
-    } catch (err) {
-      return this.reject(msg.req, toAudioLabError(err).code, toAudioLabError(err).message);
-    }
-    const max = this.server.config.maxUploadBytes;
-    if (msg.size > max) return this.reject(msg.req, 'AUDIOLAB_ERR_TOO_LARGE', `${msg.size} bytes exceeds the upload limit of ${max}`);
-    if (msg.size < 44) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_FORMAT', 'Too small to be a WAV file');
-    if (!SHA256_RE.test(msg.sha256)) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_PAYLOAD', 'sha256 must be 64 lowercase hex digits');
-    if (this.checkBusy(msg.req)) return;
-    const writer = await UploadWriter.create({ dir: this.server.config.musicDir, name, size: msg.size, sha256: msg.sha256 });
-    const streamId = this.server.allocateStreamId();
-    if (this.conn.isClosed) {
-      await writer.abort();
-      return;
-    }
-    this.uploads.set(streamId, { req: msg.req, writer, startedAt: performance.now(), waitingDrain: false });
-    this.log.info('upload.start', { streamId, song: name, size: msg.size });
-    this.conn.send({ type: 'READY', req: msg.req, streamId });
-  }
+  // ---- DATA and STREAM_END: an upload's or a relay's -------------------------------------------------
 
   private onData(msg: MessageOf<'DATA'>): void {
     const up = this.uploads.get(msg.streamId);
-    if (up) {
-      try {
-        if (!up.writer.write(msg.offset, msg.data) && !up.waitingDrain) {
-          up.waitingDrain = true;
-          this.pause();
-          void up.writer.drained().finally(() => {
-            if (!up.waitingDrain) return; // already released (upload ended or failed)
-            up.waitingDrain = false;
-            this.resume();
-          });
-        }
-      } catch (err) {
-        void this.failUpload(msg.streamId, up, toAudioLabError(err));
-      }
-      return;
-    }
+    if (up) return uploadData(this, msg.streamId, up, msg);
     const relay = this.relaysOut.get(msg.streamId);
-    if (relay) return this.forwardRelay(relay, msg);
+    if (relay) return forwardRelay(this, relay, msg);
     if (this.deadStreams.has(msg.streamId)) return;
     this.conn.sendError('AUDIOLAB_ERR_UNEXPECTED_MESSAGE', `DATA for unknown stream ${msg.streamId}`, { streamId: msg.streamId });
     this.deadStreams.add(msg.streamId);
   }
 
-  private async failUpload(streamId: number, up: Upload, err: AudioLabError): Promise<void> {
-    this.uploads.delete(streamId);
-    this.deadStreams.add(streamId);
-    if (up.waitingDrain) {
-      up.waitingDrain = false;
-      this.resume();
-    }
-    await up.writer.abort();
-    this.log.warn('upload.fail', { streamId, song: up.writer.spec.name, code: err.code, error: err.message, received: up.writer.received });
-    this.conn.sendError(err.code, err.message, { req: up.req, streamId });
-  }
-
   private async onStreamEnd(msg: MessageOf<'STREAM_END'>): Promise<void> {
     const up = this.uploads.get(msg.streamId);
-    if (up) {
-      this.uploads.delete(msg.streamId);
-      // The last chunks may have paused this socket for the disk: the upload is complete, read on.
-      if (up.waitingDrain) {
-        up.waitingDrain = false;
-        this.resume();
-      }
-      try {
-        const { path, name } = await up.writer.finish((n) => this.server.catalog.has(n));
-        const entry = await describeSong(path, name);
-        const ms = performance.now() - up.startedAt;
-        this.log.info('upload.done', { streamId: msg.streamId, song: name, bytes: entry.info.size, ms: Math.round(ms) });
-        this.conn.send({ type: 'UPLOAD_DONE', req: up.req, name, sha256: entry.info.sha256, song: entry.info });
-        this.server.catalog.add(entry, 'upload');
-      } catch (err) {
-        this.uploads.set(msg.streamId, up);
-        await this.failUpload(msg.streamId, up, toAudioLabError(err));
-      }
-      return;
-    }
+    if (up) return endUpload(this, msg.streamId, up);
     const relay = this.relaysOut.get(msg.streamId);
-    if (relay) return this.endRelay(relay, msg);
+    if (relay) return endRelay(this, relay, msg);
     if (!this.deadStreams.has(msg.streamId)) this.conn.sendError('AUDIOLAB_ERR_UNEXPECTED_MESSAGE', `STREAM_END for unknown stream ${msg.streamId}`, { streamId: msg.streamId });
   }
 
@@ -294,7 +204,7 @@ export class Session {
     }
     const relay = this.relaysOut.get(msg.streamId);
     if (relay) {
-      this.dropRelay(relay);
+      dropRelay(relay);
       relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: msg.code, message: `Sender aborted: ${msg.message}` });
       return;
     }
@@ -302,7 +212,7 @@ export class Session {
     this.plays.get(msg.streamId)?.abort(new AudioLabError('AUDIOLAB_ERR_REFUSED', 'Receiver aborted the stream'));
     const inRelay = this.relaysIn.get(msg.streamId);
     if (inRelay) {
-      this.dropRelay(inRelay);
+      dropRelay(inRelay);
       inRelay.source.conn.sendError('AUDIOLAB_ERR_REFUSED', `Receiver aborted: ${msg.message}`, { req: inRelay.req, streamId: inRelay.idA });
     }
   }
@@ -317,7 +227,7 @@ export class Session {
   }
 
   /** Finds a receiver for PLAY_ON / SEND_TO, or answers the request with the reason there is none. */
-  private findReceiver(req: number, target: string): Session | undefined {
+  findReceiver(req: number, target: string): Session | undefined {
     const t = this.server.findByName(target);
     if (!t) this.reject(req, 'AUDIOLAB_ERR_NO_SUCH_CLIENT', `No client named ${JSON.stringify(target)} is online`);
     else if (!t.info.listening) this.reject(req, 'AUDIOLAB_ERR_NOT_LISTENING', `${target} does not accept streams`);
@@ -341,7 +251,7 @@ export class Session {
     });
   }
 
-  private answerToError(req: number, target: string, a: InviteAnswer): boolean {
+  answerToError(req: number, target: string, a: InviteAnswer): boolean {
     if (a.kind === 'accept') return false;
     if (a.kind === 'refuse') this.reject(req, 'AUDIOLAB_ERR_REFUSED', `${target} refused: ${a.reason}`);
     else if (a.kind === 'gone') this.reject(req, 'AUDIOLAB_ERR_PEER_GONE', `${target} disconnected`);
@@ -368,99 +278,18 @@ export class Session {
     }
   }
 
-  private async onSendTo(msg: MessageOf<'SEND_TO'>): Promise<void> {
-    let name: string;
-    try {
-      name = checkSongName(msg.name);
-    } catch (err) {
-      return this.reject(msg.req, toAudioLabError(err).code, toAudioLabError(err).message);
-    }
-    if (!SHA256_RE.test(msg.sha256)) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_PAYLOAD', 'sha256 must be 64 lowercase hex digits');
-    if (this.checkBusy(msg.req)) return;
-    const target = this.findReceiver(msg.req, msg.target);
-    if (!target) return;
-    const idA = this.server.allocateStreamId();
-    const idB = this.server.allocateStreamId();
-    const answer = await target.invite({ streamId: idB, kind: 'relay', from: this.info.name, song: name, size: msg.size, sha256: msg.sha256, format: msg.format });
-    if (this.answerToError(msg.req, target.info.name, answer)) return;
-    if (this.conn.isClosed) {
-      target.conn.send({ type: 'STREAM_ABORT', streamId: idB, code: 'AUDIOLAB_ERR_PEER_GONE', message: `${this.info.name} disconnected` });
-      return;
-    }
-    const relay: Relay = {
-      req: msg.req, idA, idB, source: this, target, name, size: msg.size, sha256: msg.sha256,
-      check: new StreamCheck(msg), seq: 0, waitingDrain: false, startedAt: performance.now(),
-    };
-    this.relaysOut.set(idA, relay);
-    target.relaysIn.set(idB, relay);
-    target.conn.send({ type: 'STREAM_START', streamId: idB, kind: 'relay', song: name, from: this.info.name, size: msg.size, offset: 0, sha256: msg.sha256, format: msg.format });
-    this.log.info('relay.start', { idA, idB, target: target.info.name, song: name, size: msg.size });
-    this.conn.send({ type: 'READY', req: msg.req, streamId: idA });
-  }
-
-  private forwardRelay(relay: Relay, msg: MessageOf<'DATA'>): void {
-    try {
-      relay.check.accept(msg.offset, msg.data);
-    } catch (err) {
-      return this.failRelay(relay, toAudioLabError(err));
-    }
-    // B's backpressure reaches A: while B's socket buffer is full, stop reading A's socket.
-    if (!relay.target.conn.sendData(relay.idB, relay.seq++, msg.offset, msg.data) && !relay.waitingDrain) {
-      relay.waitingDrain = true;
-      this.pause();
-      void relay.target.conn.drain().finally(() => {
-        if (relay.waitingDrain) {
-          relay.waitingDrain = false;
-          this.resume();
-        }
-      });
-    }
-  }
-
-  private endRelay(relay: Relay, msg: MessageOf<'STREAM_END'>): void {
-    let digest: string;
-    try {
-      digest = relay.check.finish(msg.bytes, 'Relayed')!;
-    } catch (err) {
-      return this.failRelay(relay, toAudioLabError(err));
-    }
-    this.dropRelay(relay);
-    relay.target.conn.send({ type: 'STREAM_END', streamId: relay.idB, bytes: relay.check.position, sha256: digest });
-    this.conn.send({ type: 'OK', req: relay.req, streamId: relay.idA, bytes: relay.check.position, status: 'relayed' });
-    const ms = performance.now() - relay.startedAt;
-    this.log.info('relay.end', { idA: relay.idA, idB: relay.idB, target: relay.target.info.name, bytes: relay.check.position, ms: Math.round(ms) });
-  }
-
-  private failRelay(relay: Relay, err: AudioLabError): void {
-    this.dropRelay(relay);
-    this.log.warn('relay.fail', { idA: relay.idA, code: err.code, error: err.message });
-    this.conn.sendError(err.code, err.message, { req: relay.req, streamId: relay.idA });
-    relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: err.code, message: err.message });
-  }
-
-  /** Forgets a relay on both sides and releases the source if it was held for backpressure. */
-  private dropRelay(relay: Relay): void {
-    relay.source.relaysOut.delete(relay.idA);
-    relay.target.relaysIn.delete(relay.idB);
-    relay.source.deadStreams.add(relay.idA);
-    if (relay.waitingDrain) {
-      relay.waitingDrain = false;
-      relay.source.resume();
-    }
-  }
-
   // ---- helpers ---------------------------------------------------------------------------------------
 
-  private reject(req: number, code: ErrorCode, message: string, streamId?: number): void {
+  reject(req: number, code: ErrorCode, message: string, streamId?: number): void {
     this.log.info('request.error', { req, code, error: message });
     this.conn.sendError(code, message, { req, ...(streamId === undefined ? {} : { streamId }) });
   }
 
-  private pause(): void {
+  pause(): void {
     if (this.pauses++ === 0) this.conn.pause();
   }
 
-  private resume(): void {
+  resume(): void {
     if (this.pauses > 0 && --this.pauses === 0) this.conn.resume();
   }
 
@@ -479,12 +308,12 @@ export class Session {
     }
     this.uploads.clear();
     for (const relay of [...this.relaysOut.values()]) {
-      this.dropRelay(relay);
+      dropRelay(relay);
       relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: 'AUDIOLAB_ERR_PEER_GONE', message: `${this.info.name} disconnected mid-relay` });
       this.log.warn('relay.fail', { idA: relay.idA, code: 'AUDIOLAB_ERR_PEER_GONE', side: 'source' });
     }
     for (const relay of [...this.relaysIn.values()]) {
-      this.dropRelay(relay);
+      dropRelay(relay);
       relay.source.conn.sendError('AUDIOLAB_ERR_PEER_GONE', `${this.info.name} disconnected mid-relay`, { req: relay.req, streamId: relay.idA });
       this.log.warn('relay.fail', { idA: relay.idA, code: 'AUDIOLAB_ERR_PEER_GONE', side: 'target' });
     }
