@@ -6,7 +6,7 @@ import { AudioLabError } from '../services/protocol/errors.ts';
 import { readCapture, type ReadSummary } from './capture/reader.ts';
 import * as packet from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
-import { FLAG_FILTERS, type FlagName } from './tcp/rules.ts';
+import { FLAG_FILTERS, type FlagName } from './tcp/flags.ts';
 import { round } from './tcp/stats.ts';
 import type { TcpConnection, Direction, LadderStep } from './tcp/connection.ts';
 

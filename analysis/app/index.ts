@@ -4,7 +4,7 @@
  */
 import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts';
 import type { PacketRecord } from '../tcp/tracker.ts';
-import { FLAG_BITS } from '../tcp/rules.ts';
+import { FLAG_BITS } from '../tcp/flags.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
 import { AppDecoder, recognised } from './decode.ts';
 import { manifestFor, type LabManifest } from './manifest.ts';

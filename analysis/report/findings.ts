@@ -5,7 +5,7 @@
  */
 import type { ConnectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
-import type { FlagName } from '../tcp/rules.ts';
+import type { FlagName } from '../tcp/flags.ts';
 
 export interface Finding { text: string; filter: string }
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConnectionReport, DirectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
-import type { FlagName } from '../tcp/rules.ts';
+import type { FlagName } from '../tcp/flags.ts';
 import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
 import { findings, headline, label, ms } from './findings.ts';
 

@@ -1,5 +1,6 @@
 /** One TCP connection: both directions' analysis state, statistics, handshake and teardown. */
-import { FlowState, FLAG_BITS, FLAG_NAMES, zeroFlagCounts, type FlagName } from './rules.ts';
+import { FlowState } from './rules.ts';
+import { FLAG_BITS, FLAG_NAMES, zeroFlagCounts, type FlagName } from './flags.ts';
 import { Running, Series, Throughput, ValueCounts } from './stats.ts';
 
 export interface Endpoint { ip: string; port: number }

@@ -1,6 +1,6 @@
 /** tshark as the oracle: which frames match each tcp.analysis.* filter, and per-frame facts. */
 import { execFileSync } from 'node:child_process';
-import { FLAG_BITS, FLAG_FILTERS, FLAG_NAMES, type FlagName } from '../../analysis/tcp/rules.ts';
+import { FLAG_BITS, FLAG_FILTERS, FLAG_NAMES, type FlagName } from '../../analysis/tcp/flags.ts';
 import { analyze } from '../../analysis/analyze.ts';
 
 const tshark = (args: string[]): string => execFileSync('tshark', ['-n', ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });

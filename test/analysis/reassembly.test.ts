@@ -89,7 +89,8 @@ describe('stream reassembly', () => {
   });
 });
 
-import { analyzeSegment, FlowState, A } from '../../analysis/tcp/rules.ts';
+import { analyzeSegment, FlowState } from '../../analysis/tcp/rules.ts';
+import { A } from '../../analysis/tcp/flags.ts';
 
 describe('rule timing', () => {
   it('compares times in whole nanoseconds, as Wireshark: a gap equal to the initial RTT is not out-of-order', () => {
