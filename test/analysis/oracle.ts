@@ -15,8 +15,14 @@ export function tsharkFrames(file: string): OracleFrame[] {
   });
 }
 
+const flagFramesOf = new Map<string, Record<FlagName, Set<number>>>();
+
+/** The frames tshark flags, per flag (asked once per file: captures do not change under a test). */
 export function tsharkFlagFrames(file: string): Record<FlagName, Set<number>> {
+  const known = flagFramesOf.get(file);
+  if (known) return known;
   const r = {} as Record<FlagName, Set<number>>;
+  flagFramesOf.set(file, r);
   for (const name of FLAG_NAMES) {
     const out = tshark(['-r', file, '-Y', FLAG_FILTERS[name], '-T', 'fields', '-e', 'frame.number']);
     r[name] = new Set(out.trim().split('\n').filter(Boolean).map(Number));

@@ -11,6 +11,7 @@ import { connectionDifferences, flagDifferences, tsharkFlagFrames } from './orac
 import { loadPackets, writePcap, type Pkt } from './capwriter.ts';
 import { tempDir } from '../helpers.ts';
 import { analyze } from '../../analysis/analyze.ts';
+import { FLAG_NAMES, type FlagName } from '../../analysis/tcp/flags.ts';
 import { once } from 'node:events';
 
 let dir: string;
@@ -97,14 +98,34 @@ beforeAll(async () => {
     return { ...p, data, sec: p.sec + 10 };
   });
   await writeFile(files['port-reuse'], writePcap([...pkts, ...again]));
+  // a zero-window probe as Wireshark knows it (one byte at the next sequence number while the
+  // receiver's window is 0): Linux probes with a keep-alive (seq - 1, no data), so the first
+  // keep-alive of the zero-window capture is rewritten into one
+  const zw = loadPackets(files['zero-window']!);
+  const keepAlive = Math.min(...tsharkFlagFrames(files['zero-window']!).keepAlive);
+  files['zero-window-probe'] = join(dir, 'zero-window-probe.pcap');
+  await writeFile(files['zero-window-probe'], writePcap(zw.map((p, i) => (i === keepAlive - 1 ? asZeroWindowProbe(p) : p))));
 }, 180_000);
+
+/** An Ethernet/IPv4 keep-alive (seq = next - 1, no payload) turned into a 1-byte segment at seq = next. */
+function asZeroWindowProbe(p: Pkt): Pkt {
+  const ip = 14;
+  const ihl = (p.data[ip]! & 0x0f) * 4;
+  const tcp = ip + ihl;
+  const doff = (p.data[tcp + 12]! >> 4) * 4;
+  const data = Buffer.concat([p.data.subarray(0, tcp + doff), Buffer.from([0x61])]);
+  data.writeUInt16BE(data.readUInt16BE(ip + 2) + 1, ip + 2);
+  data.writeUInt32BE((data.readUInt32BE(tcp + 4) + 1) >>> 0, tcp + 4);
+  return { ...p, data, origlen: data.length };
+}
 
 afterAll(() => {
   // captures stay in the temp folder for inspection
 });
 
 describe('agreement with tshark', () => {
-  for (const name of ['clean', 'lossy', 'zero-window', 'rate-limited', 'lossy-rate-limited', 'ipv6', 'any', 'reordered', 'time-backwards', 'duplicated', 'mid-stream', 'port-reuse']) {
+  const CORPUS = ['clean', 'lossy', 'zero-window', 'zero-window-probe', 'rate-limited', 'lossy-rate-limited', 'ipv6', 'any', 'reordered', 'time-backwards', 'duplicated', 'mid-stream', 'port-reuse'];
+  for (const name of CORPUS) {
     it(`${name}: every frame's analysis flags equal tshark's`, () => {
       expect(flagDifferences(files[name]!)).toEqual([]);
     });
@@ -112,6 +133,16 @@ describe('agreement with tshark', () => {
       expect(connectionDifferences(files[name]!)).toEqual([]);
     });
   }
+
+  it('the corpus exercises every one of the flags, so no flag can agree at 0 = 0', () => {
+    const seen = Object.fromEntries(FLAG_NAMES.map((n) => [n, 0])) as Record<FlagName, number>;
+    for (const name of CORPUS) {
+      const frames = tsharkFlagFrames(files[name]!);
+      for (const n of FLAG_NAMES) seen[n] += frames[n].size;
+    }
+    expect(FLAG_NAMES.filter((n) => seen[n] === 0)).toEqual([]);
+    expect(FLAG_NAMES).toHaveLength(12);
+  });
 
   it('the impaired captures really exercise the flags (the comparison is not vacuous)', () => {
     const lossy = tsharkFlagFrames(files.lossy!);
