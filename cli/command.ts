@@ -37,7 +37,7 @@ export interface Command {
   /**
    * The process may exit as soon as run() returns: it has written everything, synchronously or
    * awaited. Otherwise Node first waits for V8's background work to drain (compilations of
-   * functions that became hot at the end): about 10 ms, a tenth of a short command's wall time.
+   * functions that became hot at the end).
    */
   exitOnReturn?: boolean;
 }

@@ -4,10 +4,9 @@ const { closeSync, openSync, writeSync } = process.getBuiltinModule('node:fs');
 
 /**
  * Writes exactly the bytes of JSON.stringify(doc) to `path`, the elements of the document's
- * top-level arrays (the connections of an analysis) one at a time, in writes of about 64 KiB. There
- * is no string, and no buffer, the size of the whole document (2 MB for 200 connections): on virtual
- * machines where touching fresh memory is slow (14 µs a page on ours), that is a tenth of the time
- * it takes to write it.
+ * top-level arrays (the connections of an analysis) one at a time, in writes of about 64 KiB: no
+ * string, and no buffer, the size of the whole document is ever built (fresh memory is slow to
+ * touch on virtual machines: docs/analysis.md, Speed).
  */
 export function writeJsonFile(path: string, doc: object): void {
   const fd = openSync(path, 'w');

@@ -1,8 +1,7 @@
 /**
  * The TCP analysis alone, in the shape of the full result (`app` empty): what `audiolab analyze
  * --tcp-only` runs. A module of its own so that it does not load the protocol decoder and
- * node:crypto (about 20 ms of start-up), and the tracker runs with no hooks (nothing allocated
- * per packet for the app layer).
+ * node:crypto, and the tracker runs with no hooks (nothing allocated per packet for the app layer).
  */
 import { analyze, type AnalyzeOptions } from '../analyze.ts';
 import type { FullAnalysis } from './index.ts';

@@ -1,8 +1,8 @@
 /**
- * Small typed arrays carved out of shared 256 KiB blocks. A typed array with a buffer of its own
- * costs about 5 µs to allocate (its memory lives outside V8's heap and is registered with it); a view
- * on a shared block about 0.5 µs. Each direction with data or RTT samples needs two to four arrays,
- * so a capture with thousands of connections would spend milliseconds on this alone.
+ * Small typed arrays carved out of shared 256 KiB blocks: a typed array with a buffer of its own
+ * costs far more to allocate than a view on a shared block (its memory lives outside V8's heap and
+ * is registered with it), and each direction with data or RTT samples needs two to four arrays
+ * (docs/analysis.md, Speed).
  *
  * Memory: a block is freed by the garbage collector once no view into it is left. The arrays come
  * zeroed (each byte of a block is handed out once). Arrays larger than an eighth of a block get
