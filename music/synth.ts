@@ -70,11 +70,6 @@ export function renderWav(spec: SongSpec): Buffer {
   return Buffer.concat([buildWavHeader(spec.format, pcm.length, spec.extensible ?? false), pcm]);
 }
 
-/** A WAV of `seconds` of a simple tone, for tests and benchmarks that need a given size. */
-export function toneWav(seconds: number, format: AudioFormat = { sampleRate: 44100, channels: 2, bitsPerSample: 16, encoding: 'pcm' }, midi = 69): Buffer {
-  return renderWav({ name: 'tone', format, notes: [[midi, seconds]], bpm: 60, harmonics: [1, 0.3] });
-}
-
 const pcm = (sampleRate: number, channels: number, bitsPerSample: number): AudioFormat => ({ sampleRate, channels, bitsPerSample, encoding: 'pcm' });
 
 /** The songs shipped in music/. */

@@ -17,11 +17,7 @@ export const LINKTYPE = {
 export const TH_FIN = 0x01;
 export const TH_SYN = 0x02;
 export const TH_RST = 0x04;
-export const TH_PUSH = 0x08;
 export const TH_ACK = 0x10;
-export const TH_URG = 0x20;
-export const TH_ECE = 0x40;
-export const TH_CWR = 0x80;
 
 export type DecodeStatus =
   | 'ok' | 'not-ip' | 'not-tcp' | 'fragment' | 'truncated' | 'malformed' | 'unsupported-link';

@@ -2,8 +2,5 @@
 export const seqDiff = (a: number, b: number): number => ((a - b) | 0);
 export const GT_SEQ = (a: number, b: number): boolean => seqDiff(a, b) > 0;
 export const LT_SEQ = (a: number, b: number): boolean => seqDiff(a, b) < 0;
-export const GE_SEQ = (a: number, b: number): boolean => seqDiff(a, b) >= 0;
 export const LE_SEQ = (a: number, b: number): boolean => seqDiff(a, b) <= 0;
 export const EQ_SEQ = (a: number, b: number): boolean => a === b;
-/** a + n modulo 2^32, as an unsigned number. */
-export const seqAdd = (a: number, n: number): number => (a + n) >>> 0;

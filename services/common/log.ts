@@ -35,5 +35,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     child: (fields) => createLogger({ ...options, base: { ...base, ...fields } }),
   };
 }
-
-export const silentLogger: Logger = createLogger({ level: 'silent' });

@@ -5,7 +5,7 @@ import { AudioLabError } from './errors.ts';
 import {
   CURRENT_VERSION, DATA_HEADER_SIZE, HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, SUPPORTED_VERSIONS,
 } from './constants.ts';
-import { MESSAGES, messageNameOf, type Message, type MessageName, type MessageOf } from './schema.ts';
+import { MESSAGES, messageNameOf, type Message } from './schema.ts';
 import { checkObject } from './validate.ts';
 
 /** A frame as it came off the wire: header fields and a view of the payload. */
@@ -108,8 +108,4 @@ export function decodeFrame(frame: Frame): Message {
   }
   checkObject(MESSAGES[name].fields, body, name);
   return { ...(body as object), type: name } as Message;
-}
-
-export function isMessage<N extends MessageName>(msg: Message, name: N): msg is MessageOf<N> {
-  return msg.type === name;
 }

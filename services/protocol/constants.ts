@@ -7,9 +7,8 @@
  *   +------+------+--------+-------+---------------+----------------
  */
 
-export const MAGIC = 0x414c; // "AL"
-export const MAGIC_0 = 0x41;
-export const MAGIC_1 = 0x4c;
+export const MAGIC_0 = 0x41; // "A"
+export const MAGIC_1 = 0x4c; // "L"
 export const HEADER_SIZE = 8;
 
 /** Versions this build speaks, lowest first. Negotiated in HELLO/WELCOME. */

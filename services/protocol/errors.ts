@@ -83,10 +83,6 @@ export class AudioLabError extends Error {
   }
 }
 
-export function hasCode(err: unknown, code: ErrorCode): boolean {
-  return err instanceof AudioLabError && err.code === code;
-}
-
 /** Wraps anything thrown into an AudioLabError, keeping coded errors as they are. */
 export function toAudioLabError(err: unknown, fallback: ErrorCode = 'AUDIOLAB_ERR_INTERNAL'): AudioLabError {
   if (err instanceof AudioLabError) return err;
