@@ -41,7 +41,8 @@ describe('live capture (cap)', () => {
     lab = await startServer();
     const file = join(await tempDir(), 'cli.pcap');
     const run = promisify(execFile)(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'capture', '-i', 'lo', '-f', `tcp port ${lab.port}`, '-o', file, '--count', '3'], { env: { ...process.env, CI: '1' } });
-    await new Promise((r) => setTimeout(r, 1500));
+    // ready once it says it is capturing (libpcap has opened the interface)
+    await new Promise<void>((resolve) => run.child.stderr!.on('data', (c: Buffer) => { if (c.toString().includes('capturing on lo')) resolve(); }));
     const a = await lab.client('a');
     await a.list();
     await a.close();

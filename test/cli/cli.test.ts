@@ -89,7 +89,8 @@ describe('interactive menu', () => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     child.stdin.write('1\n');
-    await new Promise((r) => setTimeout(r, 800));
+    // the catalog is on the screen (a song of music/), then quit
+    await new Promise<void>((resolve) => child.stdout.on('data', () => { if (out.includes('ode-to-joy.wav')) resolve(); }));
     child.stdin.write('7\n');
     const code = await new Promise((r) => child.on('exit', r));
     expect(code).toBe(0);
