@@ -26,10 +26,11 @@ export function findNode24() {
   return candidates.find((p) => p && existsSync(p)) ?? null;
 }
 
-/** Stops with the coded error that names the command to run. */
-export function notSetUp() {
+/** Stops with the coded error that names the command to run (`lab` needs Docker set up too). */
+export function notSetUp(args = process.argv.slice(2)) {
+  const setup = args[0] === 'lab' ? 'bash scripts/setup.sh --docker' : 'bash scripts/setup.sh';
   process.stderr.write(`audiolab: AUDIOLAB_ERR_NOT_SET_UP: audiolab needs Node ${NODE_MAJOR}, and this is Node ${process.versions.node}.\n` +
-    '  Run: bash scripts/setup.sh   (installs Node 24 without touching the system node)\n');
+    `  Run: ${setup}   (installs Node 24 beside the system node, which it leaves alone)\n`);
   process.exit(1);
 }
 
