@@ -84,8 +84,6 @@ export class TcpConnection {
   ladderWaitFromB = false;
   private seenByClient = 0;
   private seenByServer = 0;
-  sawFin = false;
-  sawRst = false;
 
   constructor(index: number, a: Endpoint, b: Endpoint, time: number, frame: number) {
     this.index = index;

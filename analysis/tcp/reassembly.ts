@@ -122,9 +122,4 @@ export class StreamReassembler {
   finish(time: number): void {
     while (this.pending.length > 0) this.skipGap(time);
   }
-
-  /** Sequence number of the first stream byte. */
-  get isn(): number {
-    return this.base;
-  }
 }

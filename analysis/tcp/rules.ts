@@ -58,7 +58,6 @@ export class FlowState {
   baseSet = false;
   nextseq = 0;
   nextseqTime = 0;
-  nextseqFrame = 0;
   maxseqtobeacked = 0;
   lastack = 0;
   lastackTime = 0;
@@ -68,7 +67,6 @@ export class FlowState {
   /** Has this direction sent an ACK without SYN yet (its windows are scaled from then on). */
   isFirstAck = false;
   dupacknum = 0;
-  lastnondupack = 0;
   lastsegmentflags = 0;
   readonly unacked = new UnackedList();
 }
@@ -192,7 +190,6 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
 
   // A new ACK number restarts the duplicate-ACK count.
   if (ack !== fwd.lastack) {
-    fwd.lastnondupack = s.frame;
     fwd.dupacknum = 0;
   }
 
@@ -259,7 +256,6 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   if (GT_SEQ(nextseq, fwd.nextseq) || fwd.nextseq === 0) {
     if (!(f & A.ZERO_WINDOW_PROBE)) {
       fwd.nextseq = nextseq;
-      fwd.nextseqFrame = s.frame;
       fwd.nextseqTime = time;
     }
   }

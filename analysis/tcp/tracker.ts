@@ -174,12 +174,10 @@ export class TcpTracker {
   /** A FIN or RST: the teardown's times and the history. */
   private teardown(conn: TcpConnection, fromA: boolean, flags: number, time: number, dir: Direction): void {
     if (flags & TH_FIN) {
-      conn.sawFin = true;
       if (dir.firstFin < 0) dir.firstFin = time;
       conn.mark('f', fromA);
     }
     if (flags & TH_RST) {
-      conn.sawRst = true;
       if (dir.firstRst < 0) dir.firstRst = time;
       conn.mark('r', fromA);
     }

@@ -31,11 +31,9 @@ export class IncomingStream extends Readable {
     this.check = new StreamCheck(header, { song: header.song, streamId: header.streamId });
     this.onFull = onFull;
     // A stream nobody consumes must not crash the client when it fails: consumers that iterate or
-    // pipe it still get the error; others can read it from `failure`.
-    this.on('error', (err) => { this.failure = err; });
+    // pipe it still get the error.
+    this.on('error', () => {});
   }
-
-  failure: Error | undefined;
 
   /** Called by the client for each DATA frame, once `check` has accepted it. */
   deliver(data: Buffer): void {

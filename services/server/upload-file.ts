@@ -32,7 +32,6 @@ export class UploadWriter {
   private readonly check: StreamCheck;
   private readonly header: WavHeaderAccumulator;
   private wav: WavInfo | null = null;
-  private done = false;
 
   constructor(spec: UploadSpec, incomingDir: string) {
     this.spec = spec;
@@ -75,7 +74,6 @@ export class UploadWriter {
 
   /** Verifies and publishes the file; returns its final path and name. */
   async finish(isTaken: (name: string) => boolean): Promise<{ path: string; name: string }> {
-    this.done = true;
     this.out.end();
     await once(this.out, 'finish');
     if (this.check.position === this.spec.size && this.wav === null) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV', { song: this.spec.name });
@@ -99,7 +97,6 @@ export class UploadWriter {
 
   /** Drops the upload and its temporary file. Safe to call more than once. */
   async abort(): Promise<void> {
-    this.done = true;
     this.out.destroy();
     await unlink(this.tmpPath).catch(() => {});
   }
@@ -107,10 +104,6 @@ export class UploadWriter {
   /** Bytes accepted so far. */
   get received(): number {
     return this.check.position;
-  }
-
-  get finished(): boolean {
-    return this.done;
   }
 }
 
