@@ -42,6 +42,8 @@ const FAILED = 2;
 const GET_STREAM_HEADER = 3;
 const STREAMING = 4;
 
+const EMPTY = Buffer.alloc(0);
+
 export class FrameDecoder {
   private readonly buffers: Buffer[] = [];
   private bufferedBytes = 0;
@@ -158,8 +160,12 @@ export class FrameDecoder {
     return this.state !== FAILED;
   }
 
-  /** Takes n bytes off the front: a view when they lie in the first chunk, a copy otherwise. */
+  /**
+   * Takes n bytes off the front: a view when they lie in the first chunk, a copy otherwise. A frame
+   * may be empty (length 0) and stand alone in its segment, so n = 0 with nothing buffered is valid.
+   */
   private consume(n: number): Buffer {
+    if (n === 0) return EMPTY;
     this.bufferedBytes -= n;
     this.offset += n;
     const first = this.buffers[0]!;

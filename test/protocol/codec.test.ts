@@ -90,6 +90,14 @@ describe('protocol codec', () => {
     for (const p of payloads) expect(p.buffer).toBe(chunk.buffer);
   });
 
+  it('hands out an empty frame alone in its chunk (length 0), and the frames after it', () => {
+    const frames: Array<{ type: number; length: number }> = [];
+    const dec = new FrameDecoder((f) => frames.push({ type: f.type, length: f.payload.length }), (e) => { throw e; });
+    dec.push(encodeHeader(0x04, 0));
+    dec.push(Buffer.concat([encodeHeader(0x10, 0), encodeToBuffer({ type: 'PING', t: 1 })]));
+    expect(frames).toEqual([{ type: 0x04, length: 0 }, { type: 0x10, length: 0 }, { type: 0x04, length: 7 }]);
+  });
+
   it('rejects garbage with AUDIOLAB_ERR_BAD_MAGIC and stops', () => {
     const { messages, errors } = decodeAll(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
     expect(messages).toEqual([]);

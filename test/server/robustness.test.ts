@@ -31,6 +31,18 @@ describe('malformed input', () => {
     expect(await good.list()).toHaveLength(4);
   });
 
+  it('survives an empty frame (8 bytes, length 0) before and after HELLO: a coded error, the others carry on', async () => {
+    lab = await startServer();
+    const good = await lab.client('good');
+    const early = await rawClient(lab.port, false);
+    early.conn.socket.write(encodeHeader(0x10, 0));
+    expect(await early.next('ERROR')).toMatchObject({ code: 'AUDIOLAB_ERR_BAD_PAYLOAD' });
+    const raw = await rawClient(lab.port);
+    raw.conn.socket.write(encodeHeader(0x04, 0));
+    expect(await raw.next('ERROR')).toMatchObject({ code: 'AUDIOLAB_ERR_BAD_PAYLOAD' });
+    expect(await good.list()).toHaveLength(4);
+  });
+
   it('refuses an oversize frame from its header', async () => {
     lab = await startServer();
     const got = await sendRaw(lab.port, encodeHeader(0x22, 50 * 1024 * 1024));
