@@ -11,7 +11,22 @@ export interface ConnectionEvents {
   message: [Message];
   /** The peer broke the protocol. `fatal`: framing is lost and the connection will close. */
   protocolError: [AudioLabError, boolean];
+  /** The peer does not read: more than `maxQueuedBytes` wait to be sent. The connection is destroyed. */
+  overflow: [AudioLabError];
   close: [];
+}
+
+/** Output a peer may leave unread before the connection is dropped (see ConnectionOptions). */
+export const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+
+export interface ConnectionOptions {
+  maxPayload?: number;
+  /**
+   * The budget of bytes queued for a peer that does not read (beyond what the kernel's socket
+   * buffers hold). Senders that wait for drain() stay far below it; past it the peer is dropped,
+   * as Icecast drops a listener whose queue outgrows queue-size.
+   */
+  maxQueuedBytes?: number;
 }
 
 const FATAL: ReadonlySet<ErrorCode> = new Set([
@@ -23,12 +38,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly peer: string;
   private readonly decoder: FrameDecoder;
   private closed = false;
+  private readonly maxQueuedBytes: number;
   bytesIn = 0;
   bytesOut = 0;
 
-  constructor(socket: Socket, options: { maxPayload?: number } = {}) {
+  constructor(socket: Socket, options: ConnectionOptions = {}) {
     super();
     this.socket = socket;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     this.decoder = new FrameDecoder(
@@ -91,7 +108,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       ok = this.socket.write(b);
     }
     this.socket.uncork();
+    if (!ok && this.socket.writableLength > this.maxQueuedBytes) this.overflow();
     return ok;
+  }
+
+  private overflow(): void {
+    const queued = this.socket.writableLength;
+    this.decoder.stop();
+    this.socket.destroy();
+    this.emit('overflow', new AudioLabError('AUDIOLAB_ERR_OUTPUT_BUDGET', `${queued} bytes wait unread for ${this.peer} (budget ${this.maxQueuedBytes})`, { peer: this.peer }));
   }
 
   sendError(code: ErrorCode, message: string, extra: { req?: number; streamId?: number; fatal?: boolean } = {}): void {

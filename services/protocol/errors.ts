@@ -51,6 +51,7 @@ export const LOCAL_ERRORS = {
   AUDIOLAB_ERR_CAPTURE_UNAVAILABLE: 'Live capture is not possible here',
   AUDIOLAB_ERR_DOCKER_UNAVAILABLE: 'Docker or Compose is not available',
   AUDIOLAB_ERR_NOT_SET_UP: 'This machine is not set up for that yet',
+  AUDIOLAB_ERR_OUTPUT_BUDGET: 'The peer does not read what it is sent: the connection was dropped',
 } as const;
 
 export const ERROR_CODES = { ...WIRE_ERRORS, ...LOCAL_ERRORS } as const;

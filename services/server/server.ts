@@ -5,7 +5,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { AudioLabError } from '../protocol/errors.ts';
-import { Connection } from '../common/connection.ts';
+import { Connection, DEFAULT_MAX_QUEUED_BYTES } from '../common/connection.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, type ClientInfo } from '../protocol/index.ts';
 import { Catalog } from './catalog.ts';
@@ -21,6 +21,8 @@ export interface ServerOptions {
   chunkSize?: number;
   /** How long a receiver has to answer an INVITE. */
   inviteTimeoutMs?: number;
+  /** Bytes a client may leave unread before it is dropped (default 8 MiB). */
+  maxQueuedBytes?: number;
   logger?: Logger;
   motd?: string;
 }
@@ -34,6 +36,7 @@ export interface ServerConfig {
   maxUploadBytes: number;
   chunkSize: number;
   inviteTimeoutMs: number;
+  maxQueuedBytes: number;
   motd: string;
 }
 
@@ -57,6 +60,7 @@ export class AudioLabServer {
       maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
       chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
       inviteTimeoutMs: options.inviteTimeoutMs ?? 10_000,
+      maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
       motd: options.motd ?? 'Welcome to tcp-audio-lab',
     };
     this.log = options.logger ?? createLogger();
@@ -85,7 +89,7 @@ export class AudioLabServer {
   }
 
   private accept(socket: Socket): void {
-    const conn = new Connection(socket);
+    const conn = new Connection(socket, { maxQueuedBytes: this.config.maxQueuedBytes });
     if (this.closing) {
       conn.fail(new AudioLabError('AUDIOLAB_ERR_SHUTTING_DOWN'));
       return;

@@ -62,6 +62,7 @@ export class Session {
         this.conn.sendError(e.code, e.message);
       });
     });
+    conn.on('overflow', (err) => this.log.warn('conn.overflow', { code: err.code, error: err.message }));
     conn.on('protocolError', (err, fatal) => {
       this.log.warn('protocol.error', { code: err.code, error: err.message, fatal });
       if (fatal) conn.fail(err);

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { rawClient, startServer, waitFor, type TestLab } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
-import { decodeFrame, encodeHeader, FrameDecoder, type Message } from '../../services/protocol/index.ts';
+import { decodeFrame, encodeHeader, encodeToBuffer, FrameDecoder, type Message } from '../../services/protocol/index.ts';
 import type { AudioLabError } from '../../services/protocol/errors.ts';
 
 let lab: TestLab;
@@ -40,6 +40,23 @@ describe('malformed input', () => {
     const raw = await rawClient(lab.port);
     raw.conn.socket.write(encodeHeader(0x04, 0));
     expect(await raw.next('ERROR')).toMatchObject({ code: 'AUDIOLAB_ERR_BAD_PAYLOAD' });
+    expect(await good.list()).toHaveLength(4);
+  });
+
+  it('drops a client that sends requests and reads nothing once its unread output passes the budget', async () => {
+    lab = await startServer({ maxQueuedBytes: 1024 * 1024 });
+    const good = await lab.client('good');
+    const raw = await rawClient(lab.port);
+    raw.conn.pause(); // reads nothing from here on
+    const list = encodeToBuffer({ type: 'LIST', req: 1 });
+    let dropped = false;
+    void raw.closed.then(() => { dropped = true; });
+    // far more CATALOG answers than the kernel's socket buffers and the budget together hold
+    for (let i = 0; i < 200 && !dropped; i++) {
+      raw.conn.socket.write(Buffer.concat(Array.from({ length: 500 }, () => list)));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await waitFor(() => dropped, 20_000)).toBe(true);
     expect(await good.list()).toHaveLength(4);
   });
 
