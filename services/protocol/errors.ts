@@ -31,6 +31,7 @@ export const WIRE_ERRORS = {
   AUDIOLAB_ERR_PEER_GONE: 'The other end of the stream disconnected',
   AUDIOLAB_ERR_SERVER_FULL: 'The server has reached its maximum number of clients',
   AUDIOLAB_ERR_IDLE_TIMEOUT: 'Connection closed after being idle too long',
+  AUDIOLAB_ERR_HELLO_TIMEOUT: 'No HELLO in time after connecting',
   AUDIOLAB_ERR_SHUTTING_DOWN: 'The server is shutting down',
   AUDIOLAB_ERR_TIMEOUT: 'No answer in time',
   AUDIOLAB_ERR_INTERNAL: 'Internal server error',

@@ -21,6 +21,8 @@ export interface ServerOptions {
   chunkSize?: number;
   /** How long a receiver has to answer an INVITE. */
   inviteTimeoutMs?: number;
+  /** How long a new connection has to send HELLO (default 10 s). */
+  helloTimeoutMs?: number;
   /** Bytes a client may leave unread before it is dropped (default 8 MiB). */
   maxQueuedBytes?: number;
   logger?: Logger;
@@ -37,6 +39,7 @@ export interface ServerConfig {
   chunkSize: number;
   inviteTimeoutMs: number;
   maxQueuedBytes: number;
+  helloTimeoutMs: number;
   motd: string;
 }
 
@@ -61,6 +64,7 @@ export class AudioLabServer {
       chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
       inviteTimeoutMs: options.inviteTimeoutMs ?? 10_000,
       maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+      helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       motd: options.motd ?? 'Welcome to tcp-audio-lab',
     };
     this.log = options.logger ?? createLogger();

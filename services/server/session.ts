@@ -44,6 +44,8 @@ export class Session {
   private readonly plays = new Map<number, AbortController>();
   private readonly invites = new Map<number, (a: InviteAnswer) => void>();
   private pauses = 0;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(server: AudioLabServer, conn: Connection, id: number) {
     this.server = server;
@@ -51,11 +53,16 @@ export class Session {
     this.info = { id, name: `client${id}`, address: conn.peer, listening: false };
     this.log = server.log.child({ client: id, peer: conn.peer });
     this.log.info('conn.open', {});
-    conn.socket.setTimeout(server.config.idleTimeoutMs, () => {
-      this.log.warn('conn.idle', { idleMs: server.config.idleTimeoutMs });
-      conn.fail(new AudioLabError('AUDIOLAB_ERR_IDLE_TIMEOUT', `Idle for ${server.config.idleTimeoutMs} ms`));
-    });
+    // Two clocks, restarted by progress (a whole message), never by a byte: HELLO must come within
+    // helloTimeoutMs of connecting, and then a message at least every idleTimeoutMs. Dribbling
+    // bytes, or sending frames that do not decode, keeps no slot.
+    this.helloTimer = setTimeout(() => {
+      this.log.warn('conn.hello_timeout', { ms: server.config.helloTimeoutMs });
+      conn.fail(new AudioLabError('AUDIOLAB_ERR_HELLO_TIMEOUT', `No HELLO within ${server.config.helloTimeoutMs} ms`));
+    }, server.config.helloTimeoutMs);
+    this.restartIdleClock();
     conn.on('message', (msg) => {
+      this.restartIdleClock();
       this.dispatch(msg).catch((err) => {
         const e = toAudioLabError(err);
         this.log.error('session.error', { code: e.code, error: e.message });
@@ -115,6 +122,7 @@ export class Session {
     }
     this.info.name = this.server.uniqueClientName(cleanClientName(msg.name));
     this.ready = true;
+    clearTimeout(this.helloTimer);
     this.log = this.server.log.child({ client: this.info.id, name: this.info.name, peer: this.conn.peer });
     const clients = this.server.clients();
     const others = clients.length - 1;
@@ -301,7 +309,18 @@ export class Session {
     this.conn.fail(new AudioLabError('AUDIOLAB_ERR_SHUTTING_DOWN', 'The server is shutting down'));
   }
 
+  private restartIdleClock(): void {
+    clearTimeout(this.idleTimer);
+    const ms = this.server.config.idleTimeoutMs;
+    this.idleTimer = setTimeout(() => {
+      this.log.warn('conn.idle', { idleMs: ms });
+      this.conn.fail(new AudioLabError('AUDIOLAB_ERR_IDLE_TIMEOUT', `No message for ${ms} ms`));
+    }, ms);
+  }
+
   private onClose(): void {
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.idleTimer);
     for (const ac of this.plays.values()) ac.abort(new AudioLabError('AUDIOLAB_ERR_PEER_GONE', 'Receiver disconnected'));
     for (const up of this.uploads.values()) {
       void up.writer.abort();

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { rawClient, startServer, waitFor, type TestLab } from '../helpers.ts';
+import { rawClient, startServer, waitFor, type RawClient, type TestLab } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
 import { decodeFrame, encodeHeader, encodeToBuffer, FrameDecoder, type Message } from '../../services/protocol/index.ts';
 import type { AudioLabError } from '../../services/protocol/errors.ts';
@@ -122,6 +122,30 @@ describe('scale and limits', () => {
     expect(err?.code).toBe('AUDIOLAB_ERR_IDLE_TIMEOUT');
     expect(busy.connected).toBe(true);
     expect(await busy.list()).toHaveLength(4);
+  });
+
+  it('slowloris gets no slot: a byte at a time never stands for HELLO, nor for a message after it', async () => {
+    lab = await startServer({ helloTimeoutMs: 800, idleTimeoutMs: 1500 });
+    const hello = encodeToBuffer({ type: 'HELLO', versions: [1], name: 'slow' });
+    const bye = encodeToBuffer({ type: 'BYE', reason: 'x'.repeat(200) });
+    const dribble = (raw: RawClient, bytes: Buffer): NodeJS.Timeout => {
+      let i = 0;
+      const t = setInterval(() => { if (i < bytes.length && !raw.conn.isClosed) raw.conn.socket.write(bytes.subarray(i, ++i)); }, 100);
+      return t;
+    };
+    const early = await rawClient(lab.port, false);
+    // each dribbles one frame, never finished, for longer than its clock allows
+    const t1 = dribble(early, hello.subarray(0, hello.length - 1));
+    const late = await rawClient(lab.port);
+    const t2 = dribble(late, bye.subarray(0, bye.length - 1));
+    try {
+      expect(await early.next('ERROR', 10_000)).toMatchObject({ code: 'AUDIOLAB_ERR_HELLO_TIMEOUT', fatal: true });
+      expect(await late.next('ERROR', 10_000)).toMatchObject({ code: 'AUDIOLAB_ERR_IDLE_TIMEOUT', fatal: true });
+      await Promise.all([early.closed, late.closed]);
+    } finally {
+      clearInterval(t1);
+      clearInterval(t2);
+    }
   });
 
   it('shuts down gracefully: every client is told SHUTTING_DOWN, uploads in progress leave nothing', async () => {
