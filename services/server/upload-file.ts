@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdir, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { AudioLabError } from '../protocol/errors.ts';
@@ -78,18 +78,24 @@ export class UploadWriter {
     await once(this.out, 'finish');
     if (this.check.position === this.spec.size && this.wav === null) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Not a supported PCM WAV', { song: this.spec.name });
     this.check.finish();
+    // The claim of a final name is atomic: reserved in this process before any await, then
+    // link(2), which fails with EEXIST rather than replace a file another upload (or anyone) put
+    // there first. Two uploads under one name end as "x.wav" and "x (2).wav", never one over the other.
     for (let n = 1; n < 10_000; n++) {
       const name = n === 1 ? this.spec.name : alternativeName(this.spec.name, n);
       const key = name.toLowerCase();
       if (reserved.has(key) || isTaken(name)) continue;
-      const path = join(this.spec.dir, name);
-      if (await exists(path)) continue;
       reserved.add(key);
+      const path = join(this.spec.dir, name);
       try {
-        await rename(this.tmpPath, path);
+        await link(this.tmpPath, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        throw err;
       } finally {
         reserved.delete(key);
       }
+      await unlink(this.tmpPath).catch(() => {});
       return { path, name };
     }
     throw new AudioLabError('AUDIOLAB_ERR_BAD_NAME', 'No free name for the upload', { song: this.spec.name });
@@ -104,14 +110,5 @@ export class UploadWriter {
   /** Bytes accepted so far. */
   get received(): number {
     return this.check.position;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -107,6 +107,20 @@ describe('upload', () => {
     expect((await b.list()).map((s) => s.name)).toContain('my song (2).wav');
   });
 
+  it('uploads under one name at once keep every one: each stored whole, under its own name', async () => {
+    lab = await startServer();
+    const clients = await Promise.all(Array.from({ length: 6 }, (_, i) => lab.client(`up${i}`)));
+    for (let round = 0; round < 5; round++) {
+      const wavs = clients.map((_, i) => bigWav(20_000, 1000 * round + i + 1));
+      const paths = await Promise.all(wavs.map((w, i) => writeTemp(`r${round}-${i}.wav`, w)));
+      const name = `same-${round}.wav`;
+      const done = await Promise.all(clients.map((c, i) => c.upload(paths[i]!, name)));
+      expect(done.map((d) => d.sha256)).toEqual(wavs.map(sha));
+      expect(new Set(done.map((d) => d.name)).size).toBe(clients.length);
+      for (const [i, d] of done.entries()) expect(sha(await readFile(join(lab.musicDir, d.name)))).toBe(sha(wavs[i]!));
+    }
+  });
+
   it('refuses hostile names, non-WAV content, oversize uploads and wrong hashes, leaving nothing behind', async () => {
     lab = await startServer({ maxUploadBytes: 1_000_000 });
     const a = await lab.client('a');
