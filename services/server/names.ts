@@ -7,6 +7,8 @@
 import { AudioLabError } from '../protocol/errors.ts';
 
 const MAX_NAME = 128;
+/** Bytes, as file systems count: 255 at most, less room for an alternative name's " (9999)". */
+const MAX_NAME_BYTES = 240;
 const ALLOWED = /^[\p{L}\p{N} _\-.,()+'&!]+$/u;
 
 export function checkSongName(raw: string): string {
@@ -16,6 +18,7 @@ export function checkSongName(raw: string): string {
   };
   if (name.length === 0) bad('empty');
   if (name.length > MAX_NAME) bad(`longer than ${MAX_NAME} characters`);
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) bad(`longer than ${MAX_NAME_BYTES} bytes in UTF-8`);
   if (/[/\\]/.test(name)) bad('contains a path separator');
   if (name.includes('..')) bad('contains ".."');
   if (name.startsWith('.')) bad('hidden names are not allowed');
@@ -31,8 +34,8 @@ export function cleanClientName(raw: string): string {
   return name.length > 0 ? name : 'client';
 }
 
-/** "song.wav" → "song (2).wav", "song (3).wav", … */
+/** "song.wav" → "song (2).wav", "song (3).wav", … (the suffix goes before the extension, whatever case mapping does to the rest). */
 export function alternativeName(name: string, n: number): string {
-  const dot = name.toLowerCase().lastIndexOf('.wav');
+  const dot = name.length - '.wav'.length;
   return `${name.slice(0, dot)} (${n})${name.slice(dot)}`;
 }

@@ -9,7 +9,7 @@ import { AudioLabError, toAudioLabError } from '../protocol/errors.ts';
 import type { MessageOf } from '../protocol/index.ts';
 import { StreamCheck } from '../common/stream-check.ts';
 import { checkSongName } from './names.ts';
-import { SHA256_RE, type Session } from './session.ts';
+import { publicMessage, SHA256_RE, type Session } from './session.ts';
 
 export interface Relay {
   req: number;
@@ -93,8 +93,8 @@ export function endRelay(s: Session, relay: Relay, msg: MessageOf<'STREAM_END'>)
 export function failRelay(s: Session, relay: Relay, err: AudioLabError): void {
   dropRelay(relay);
   s.log.warn('relay.fail', { idA: relay.idA, code: err.code, error: err.message });
-  s.conn.sendError(err.code, err.message, { req: relay.req, streamId: relay.idA });
-  relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: err.code, message: err.message });
+  s.conn.sendError(err.code, publicMessage(err), { req: relay.req, streamId: relay.idA });
+  relay.target.conn.send({ type: 'STREAM_ABORT', streamId: relay.idB, code: err.code, message: publicMessage(err) });
 }
 
 /** Forgets a relay on both sides and releases the source if it was held for backpressure. */

@@ -3,7 +3,8 @@
  * hands each connection to a Session (session.ts) that speaks the protocol.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AudioLabError } from '../protocol/errors.ts';
 import { Connection, DEFAULT_MAX_QUEUED_BYTES } from '../common/connection.ts';
 import { createLogger, type Logger } from '../common/log.ts';
@@ -79,6 +80,8 @@ export class AudioLabServer {
 
   async listen(): Promise<AddressInfo> {
     await mkdir(this.config.musicDir, { recursive: true });
+    // uploads an earlier run left unfinished (killed mid-upload): never finished, never listed
+    await rm(join(this.config.musicDir, '.incoming'), { recursive: true, force: true });
     await this.catalog.scan();
     await new Promise<void>((resolve, reject) => {
       this.net.once('error', reject);

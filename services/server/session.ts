@@ -26,6 +26,11 @@ import type { AudioLabServer } from './server.ts';
 const MAX_STREAMS_PER_CLIENT = 8;
 export const SHA256_RE = /^[0-9a-f]{64}$/;
 
+/** What a client is told of an error: an internal failure's message may hold the server's paths, so it gets the code only. */
+export function publicMessage(err: AudioLabError): string {
+  return err.code === 'AUDIOLAB_ERR_INTERNAL' ? 'Internal server error (the server log has the details)' : err.message;
+}
+
 export type InviteAnswer = { kind: 'accept' } | { kind: 'refuse'; reason: string } | { kind: 'gone' } | { kind: 'timeout' };
 
 export class Session {
@@ -66,7 +71,7 @@ export class Session {
       this.dispatch(msg).catch((err) => {
         const e = toAudioLabError(err);
         this.log.error('session.error', { code: e.code, error: e.message });
-        this.conn.sendError(e.code, e.message);
+        this.conn.sendError(e.code, publicMessage(e));
       });
     });
     conn.on('overflow', (err) => this.log.warn('conn.overflow', { code: err.code, error: err.message }));

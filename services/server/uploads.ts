@@ -9,7 +9,7 @@ import type { MessageOf } from '../protocol/index.ts';
 import { checkSongName } from './names.ts';
 import { describeSong } from './catalog.ts';
 import { UploadWriter } from './upload-file.ts';
-import { SHA256_RE, type Session } from './session.ts';
+import { publicMessage, SHA256_RE, type Session } from './session.ts';
 
 export interface Upload {
   req: number;
@@ -67,7 +67,7 @@ export async function failUpload(s: Session, streamId: number, up: Upload, err: 
   }
   await up.writer.abort();
   s.log.warn('upload.fail', { streamId, song: up.writer.spec.name, code: err.code, error: err.message, received: up.writer.received });
-  s.conn.sendError(err.code, err.message, { req: up.req, streamId });
+  s.conn.sendError(err.code, publicMessage(err), { req: up.req, streamId });
 }
 
 /** STREAM_END of an upload: verified, published into the library, answered UPLOAD_DONE. */

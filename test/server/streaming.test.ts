@@ -1,9 +1,9 @@
 /** The streaming system over real loopback sockets: every function, two clients at once. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { bigWav, collect, MUSIC, rawClient, startServer, waitFor, writeTemp, type TestLab } from '../helpers.ts';
+import { bigWav, collect, MUSIC, rawClient, startServer, tempDir, waitFor, writeTemp, type TestLab } from '../helpers.ts';
 import type { ClientInfo, SongInfo } from '../../services/protocol/index.ts';
 import type { IncomingStream } from '../../services/client/incoming.ts';
 
@@ -119,6 +119,27 @@ describe('upload', () => {
       expect(new Set(done.map((d) => d.name)).size).toBe(clients.length);
       for (const [i, d] of done.entries()) expect(sha(await readFile(join(lab.musicDir, d.name)))).toBe(sha(wavs[i]!));
     }
+  });
+
+  it('names every rule holds in bytes too, and alternative names keep the extension last', async () => {
+    lab = await startServer();
+    const a = await lab.client('a');
+    const wav = await writeTemp('n.wav', bigWav(20_000));
+    // 100 characters, 300 bytes: within the character limit, beyond what a file system takes
+    const long = `${'€'.repeat(96)}.wav`;
+    const err = await a.upload(wav, long).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'AUDIOLAB_ERR_BAD_NAME' });
+    expect((err as Error).message).not.toContain(lab.musicDir);
+    expect((await a.upload(wav, 'İİİİ.wav')).name).toBe('İİİİ.wav');
+    expect((await a.upload(wav, 'İİİİ.wav')).name).toBe('İİİİ (2).wav');
+  });
+
+  it('removes what unfinished uploads of an earlier run left behind when it starts', async () => {
+    const musicDir = await tempDir('audiolab-music-');
+    await mkdir(join(musicDir, '.incoming'));
+    await writeFile(join(musicDir, '.incoming', 'killed-mid-upload.part'), Buffer.alloc(1000));
+    lab = await startServer({ musicDir });
+    expect(await readdir(join(musicDir, '.incoming')).catch(() => [])).toEqual([]);
   });
 
   it('refuses hostile names, non-WAV content, oversize uploads and wrong hashes, leaving nothing behind', async () => {
