@@ -9,7 +9,8 @@
  *   connection is beyond repair: framing is lost).
  */
 import { AudioLabError } from './errors.ts';
-import { HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_PAYLOAD, SUPPORTED_VERSIONS } from './constants.ts';
+import { HEADER_SIZE, MAGIC_0, MAGIC_1, MAX_CONTROL_PAYLOAD, MAX_PAYLOAD, SUPPORTED_VERSIONS } from './constants.ts';
+import { MESSAGES, messageNameOf } from './schema.ts';
 import type { Frame } from './codec.ts';
 
 /**
@@ -143,6 +144,11 @@ export class FrameDecoder {
     }
     if (this.length > this.maxPayload) {
       return this.fail('AUDIOLAB_ERR_FRAME_TOO_LARGE', `Frame payload of ${this.length} bytes exceeds the maximum of ${this.maxPayload}`);
+    }
+    // a control (JSON) message is refused from its header: nobody waits for 64 KiB of it to arrive
+    const name = messageNameOf(this.type);
+    if (name !== undefined && MESSAGES[name].body === 'json' && this.length > MAX_CONTROL_PAYLOAD) {
+      return this.fail('AUDIOLAB_ERR_FRAME_TOO_LARGE', `${name} payload of ${this.length} bytes exceeds the control maximum of ${MAX_CONTROL_PAYLOAD}`);
     }
     if (this.streamed && this.type === this.streamed.type && this.length >= this.streamed.headerBytes) {
       this.state = GET_STREAM_HEADER;

@@ -24,6 +24,8 @@ import { dropRelay, endRelay, forwardRelay, startRelay, type Relay } from './rel
 import type { AudioLabServer } from './server.ts';
 
 const MAX_STREAMS_PER_CLIENT = 8;
+/** Malformed messages in a row after which a connection is closed. */
+const MAX_BAD_IN_A_ROW = 16;
 export const SHA256_RE = /^[0-9a-f]{64}$/;
 
 /** What a client is told of an error: an internal failure's message may hold the server's paths, so it gets the code only. */
@@ -50,6 +52,8 @@ export class Session {
   private readonly invites = new Map<number, (a: InviteAnswer) => void>();
   private pauses = 0;
   private helloTimer: NodeJS.Timeout | undefined;
+  /** Malformed messages since the last good one. */
+  private badInARow = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(server: AudioLabServer, conn: Connection, id: number) {
@@ -68,6 +72,7 @@ export class Session {
     this.restartIdleClock();
     conn.on('message', (msg) => {
       this.restartIdleClock();
+      this.badInARow = 0;
       this.dispatch(msg).catch((err) => {
         const e = toAudioLabError(err);
         this.log.error('session.error', { code: e.code, error: e.message });
@@ -77,6 +82,11 @@ export class Session {
     conn.on('overflow', (err) => this.log.warn('conn.overflow', { code: err.code, error: err.message }));
     conn.on('protocolError', (err, fatal) => {
       this.log.warn('protocol.error', { code: err.code, error: err.message, fatal });
+      // a peer that sends nothing but frames that do not decode is closed, not answered for ever
+      if (!fatal && ++this.badInARow >= MAX_BAD_IN_A_ROW) {
+        conn.fail(new AudioLabError(err.code, `${MAX_BAD_IN_A_ROW} malformed messages in a row; the last: ${err.message}`));
+        return;
+      }
       if (fatal) conn.fail(err);
       else conn.sendError(err.code, err.message);
     });

@@ -60,6 +60,25 @@ describe('malformed input', () => {
     expect(await good.list()).toHaveLength(4);
   });
 
+  it('closes a connection that sends only messages that do not decode (unknown types, bad JSON), and no other', async () => {
+    lab = await startServer();
+    const good = await lab.client('good');
+    for (const hello of [false, 'raw'] as const) {
+      const raw = await rawClient(lab.port, hello);
+      const junk = Buffer.concat([encodeHeader(0x7e, 2), Buffer.from('{}'), encodeHeader(0x10, 5), Buffer.from('{"a":')]);
+      for (let i = 0; i < 20; i++) raw.conn.socket.write(junk);
+      await raw.closed;
+      expect(raw.messages.some((m) => m.type === 'ERROR' && m.fatal)).toBe(true);
+    }
+    expect(await good.list()).toHaveLength(4);
+  });
+
+  it('refuses an oversize control message from its header alone, and closes', async () => {
+    lab = await startServer();
+    const got = await sendRaw(lab.port, encodeHeader(0x10, 64 * 1024 + 1)); // LIST, no payload ever sent
+    expect(got).toMatchObject([{ type: 'ERROR', code: 'AUDIOLAB_ERR_FRAME_TOO_LARGE', fatal: true }]);
+  });
+
   it('refuses an oversize frame from its header', async () => {
     lab = await startServer();
     const got = await sendRaw(lab.port, encodeHeader(0x22, 50 * 1024 * 1024));
