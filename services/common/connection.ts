@@ -138,6 +138,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
+  /** Resolves true once the write buffer drained (or the socket closed), false if it did not within `ms`. */
+  async drainWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+    try {
+      return await Promise.race([this.drain().then(() => true as const), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   pause(): void {
     this.socket.pause();
   }

@@ -29,6 +29,7 @@ export const WIRE_ERRORS = {
   AUDIOLAB_ERR_REFUSED: 'The receiver refused the stream',
   AUDIOLAB_ERR_BUSY: 'Too many streams in progress',
   AUDIOLAB_ERR_PEER_GONE: 'The other end of the stream disconnected',
+  AUDIOLAB_ERR_STALLED: 'The stream made no progress in time: its receiver took nothing',
   AUDIOLAB_ERR_SERVER_FULL: 'The server has reached its maximum number of clients',
   AUDIOLAB_ERR_IDLE_TIMEOUT: 'Connection closed after being idle too long',
   AUDIOLAB_ERR_HELLO_TIMEOUT: 'No HELLO in time after connecting',

@@ -67,11 +67,12 @@ export function forwardRelay(s: Session, relay: Relay, msg: MessageOf<'DATA'>): 
   if (!relay.target.conn.sendData(relay.idB, relay.seq++, msg.offset, msg.data) && !relay.waitingDrain) {
     relay.waitingDrain = true;
     s.pause();
-    void relay.target.conn.drain().finally(() => {
-      if (relay.waitingDrain) {
-        relay.waitingDrain = false;
-        s.resume();
-      }
+    const stallMs = s.server.config.streamStallMs;
+    void relay.target.conn.drainWithin(stallMs).then((drained) => {
+      if (!relay.waitingDrain) return; // already released (the relay ended or failed)
+      if (!drained) return failRelay(s, relay, new AudioLabError('AUDIOLAB_ERR_STALLED', `${relay.target.info.name} took nothing for ${stallMs} ms`));
+      relay.waitingDrain = false;
+      s.resume();
     });
   }
 }

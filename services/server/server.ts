@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../common/log.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, type ClientInfo } from '../protocol/index.ts';
 import { Catalog } from './catalog.ts';
 import { Session } from './session.ts';
+import { DEFAULT_STALL_MS } from './streamer.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -22,6 +23,8 @@ export interface ServerOptions {
   chunkSize?: number;
   /** How long a receiver has to answer an INVITE. */
   inviteTimeoutMs?: number;
+  /** How long a stream's receiver may take nothing before the stream is aborted (default 30 s). */
+  streamStallMs?: number;
   /** How long a new connection has to send HELLO (default 10 s). */
   helloTimeoutMs?: number;
   /** Bytes a client may leave unread before it is dropped (default 8 MiB). */
@@ -41,6 +44,7 @@ export interface ServerConfig {
   inviteTimeoutMs: number;
   maxQueuedBytes: number;
   helloTimeoutMs: number;
+  streamStallMs: number;
   motd: string;
 }
 
@@ -66,6 +70,7 @@ export class AudioLabServer {
       inviteTimeoutMs: options.inviteTimeoutMs ?? 10_000,
       maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      streamStallMs: options.streamStallMs ?? DEFAULT_STALL_MS,
       motd: options.motd ?? 'Welcome to tcp-audio-lab',
     };
     this.log = options.logger ?? createLogger();

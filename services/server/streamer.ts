@@ -9,6 +9,8 @@ import { AudioLabError } from '../protocol/errors.ts';
 import { DEFAULT_CHUNK_SIZE } from '../protocol/index.ts';
 
 const READ_BLOCK = 256 * 1024;
+/** A stream whose receiver takes nothing for this long is aborted. */
+export const DEFAULT_STALL_MS = 30_000;
 
 export interface StreamFileOptions {
   path: string;
@@ -16,9 +18,11 @@ export interface StreamFileOptions {
   offset: number;
   chunkSize?: number;
   signal?: AbortSignal;
+  /** How long the receiver may take nothing before the stream is aborted (AUDIOLAB_ERR_STALLED). */
+  stallMs?: number;
 }
 
-/** Streams and returns the number of bytes sent. Throws AUDIOLAB_ERR_PEER_GONE when the receiver vanished. */
+/** Streams and returns the number of bytes sent. Throws AUDIOLAB_ERR_PEER_GONE when the receiver vanished, AUDIOLAB_ERR_STALLED when it stopped taking bytes. */
 export async function streamFile(conn: Connection, o: StreamFileOptions): Promise<number> {
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
   // Read big blocks (fewer syscalls) and cut them into DATA frames: views, no copies; one cork per block.
@@ -38,7 +42,9 @@ export async function streamFile(conn: Connection, o: StreamFileOptions): Promis
         offset += piece.length;
       }
       conn.socket.uncork();
-      if (!ok) await conn.drain();
+      if (!ok && !(await conn.drainWithin(o.stallMs ?? DEFAULT_STALL_MS))) {
+        throw new AudioLabError('AUDIOLAB_ERR_STALLED', `The receiver took nothing for ${o.stallMs ?? DEFAULT_STALL_MS} ms`, { streamId: o.streamId, offset });
+      }
     }
   } finally {
     src.destroy();

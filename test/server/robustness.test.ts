@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { rawClient, startServer, waitFor, type RawClient, type TestLab } from '../helpers.ts';
+import { bigWav, rawClient, startServer, waitFor, writeTemp, type RawClient, type TestLab } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
 import { decodeFrame, encodeHeader, encodeToBuffer, FrameDecoder, type Message } from '../../services/protocol/index.ts';
 import type { AudioLabError } from '../../services/protocol/errors.ts';
@@ -166,6 +166,31 @@ describe('scale and limits', () => {
       clearInterval(t2);
     }
   });
+
+  it('aborts a stream whose receiver takes nothing but keeps pinging, and tells its sender (relay and play-on)', async () => {
+    lab = await startServer({ streamStallMs: 1000, maxUploadBytes: 64 * 1024 * 1024 });
+    const receiver = await rawClient(lab.port, 'sleepy');
+    receiver.conn.send({ type: 'LISTEN', req: 1, accept: true });
+    await receiver.next('OK');
+    receiver.conn.on('message', (m) => {
+      if (m.type === 'INVITE') {
+        receiver.conn.send({ type: 'ACCEPT', streamId: m.streamId });
+        receiver.conn.pause(); // takes nothing more from here on
+      }
+    });
+    const ping = setInterval(() => receiver.conn.send({ type: 'PING', t: Date.now() }), 200);
+    try {
+      const a = await lab.client('a');
+      const big = await writeTemp('big.wav', bigWav(40 * 1024 * 1024, 9));
+      await expect(a.sendTo('sleepy', big)).rejects.toMatchObject({ code: 'AUDIOLAB_ERR_STALLED' });
+      await a.upload(big, 'big.wav');
+      receiver.conn.resume();
+      await expect(a.playOn('sleepy', 'big.wav')).rejects.toMatchObject({ code: 'AUDIOLAB_ERR_STALLED' });
+      expect(await a.list()).toHaveLength(5);
+    } finally {
+      clearInterval(ping);
+    }
+  }, 60_000);
 
   it('shuts down gracefully: every client is told SHUTTING_DOWN, uploads in progress leave nothing', async () => {
     lab = await startServer();
