@@ -69,6 +69,10 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
   private readonly starts = new Map<number, (s: IncomingStream) => void>();
   private fullStreams = 0;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** A WELCOME whose list of clients continues in CLIENTS pages. */
+  private welcome: MessageOf<'WELCOME'> | undefined;
+  /** CATALOG pages gathered so far, by request (-1: a push). */
+  private readonly catalogPages = new Map<number, SongInfo[]>();
   private closeError: AudioLabError | undefined;
   /** Decides on INVITEs; default: refuse (not listening). */
   inviteHandler: (invite: Invite) => true | string = () => 'not listening';
@@ -179,19 +183,41 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
         this.clients = msg.clients;
         this.motd = msg.motd;
         this.version = msg.version;
-        this.settle(0, msg);
+        // more pages of who is online follow as CLIENTS: connect() resolves with the whole list
+        if (msg.more) this.welcome = msg;
+        else this.settle(0, msg);
         return;
-      case 'PRESENCE':
-        this.clients = msg.clients;
-        this.emit('presence', msg.event, msg.client, msg.clients);
+      case 'CLIENTS':
+        this.clients = [...this.clients, ...msg.clients];
+        if (!msg.more && this.welcome) {
+          this.settle(0, { ...this.welcome, clients: this.clients, more: false });
+          this.welcome = undefined;
+        }
         return;
+      case 'PRESENCE': {
+        // a delta: this client's list is the WELCOME's, with every change since applied
+        const others = this.clients.filter((c) => c.id !== msg.client.id);
+        this.clients = msg.event === 'leave' ? others : [...others, msg.client].sort((a, b) => a.id - b.id);
+        this.emit('presence', msg.event, msg.client, this.clients);
+        return;
+      }
       case 'PING':
         this.conn?.send({ type: 'PONG', t: msg.t });
         return;
-      case 'CATALOG':
-        this.catalog = msg.songs;
-        if (msg.req === undefined || !this.settle(msg.req, msg)) this.emit('catalog', msg.songs, msg.reason ?? 'update');
+      case 'CATALOG': {
+        // pages of one answer (or one push) gather until the last; then it is handled whole
+        const key = msg.req ?? -1;
+        const songs = [...(this.catalogPages.get(key) ?? []), ...msg.songs];
+        if (msg.more) {
+          this.catalogPages.set(key, songs);
+          return;
+        }
+        this.catalogPages.delete(key);
+        this.catalog = songs;
+        const whole = { ...msg, songs, more: false };
+        if (msg.req === undefined || !this.settle(msg.req, whole)) this.emit('catalog', songs, msg.reason ?? 'update');
         return;
+      }
       case 'INVITE': {
         const verdict = this.inviteHandler({ streamId: msg.streamId, kind: msg.kind, from: msg.from, song: msg.song, size: msg.size, sha256: msg.sha256, format: msg.format });
         this.conn?.send(verdict === true ? { type: 'ACCEPT', streamId: msg.streamId } : { type: 'REFUSE', streamId: msg.streamId, reason: verdict });

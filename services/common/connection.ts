@@ -94,6 +94,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.writeAll(bufs);
   }
 
+  /** Writes a message encoded once (encodeMessage) for many recipients: a broadcast. */
+  sendEncoded(bufs: Buffer[]): boolean {
+    if (this.isClosed) return false;
+    return this.writeAll(bufs);
+  }
+
   /** Writes a DATA frame without copying the audio bytes. */
   sendData(streamId: number, seq: number, offset: number, data: Buffer): boolean {
     if (this.isClosed) return false;

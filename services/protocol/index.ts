@@ -3,4 +3,5 @@ export * from './constants.ts';
 export * from './schema.ts';
 export * from './codec.ts';
 export * from './decoder.ts';
+export * from './pages.ts';
 export { checkObject } from './validate.ts';

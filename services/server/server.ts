@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AudioLabError } from '../protocol/errors.ts';
 import { Connection, DEFAULT_MAX_QUEUED_BYTES } from '../common/connection.ts';
 import { createLogger, type Logger } from '../common/log.ts';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, type ClientInfo } from '../protocol/index.ts';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, encodeMessage, pagesOf, type ClientInfo } from '../protocol/index.ts';
 import { Catalog } from './catalog.ts';
 import { Session } from './session.ts';
 import { DEFAULT_STALL_MS } from './streamer.ts';
@@ -76,8 +76,9 @@ export class AudioLabServer {
     this.log = options.logger ?? createLogger();
     this.catalog = new Catalog(this.config.musicDir, this.log);
     this.catalog.on('change', (reason) => {
-      const songs = this.catalog.list();
-      for (const s of this.readySessions()) s.conn.send({ type: 'CATALOG', songs, reason });
+      // each page encoded once, the same bytes to every client
+      const pages = pagesOf(this.catalog.list()).map((songs, i, all) => encodeMessage({ type: 'CATALOG', songs, reason, ...(i < all.length - 1 ? { more: true } : {}) }));
+      for (const s of this.readySessions()) for (const page of pages) s.conn.sendEncoded(page);
     });
     this.net = createServer((socket) => this.accept(socket));
     this.net.maxConnections = this.config.maxClients + 16; // room to tell the extra ones why
@@ -142,10 +143,11 @@ export class AudioLabServer {
     for (let n = 2; ; n++) if (!taken.has(`${wanted}-${n}`)) return `${wanted}-${n}`;
   }
 
+  /** Tells every other client of a change, as a delta encoded once for all of them. */
   broadcastPresence(event: 'join' | 'leave' | 'listen', client: ClientInfo, except?: Session): void {
-    const clients = this.clients();
+    const frame = encodeMessage({ type: 'PRESENCE', event, client });
     for (const s of this.readySessions()) {
-      if (s !== except) s.conn.send({ type: 'PRESENCE', event, client, clients });
+      if (s !== except) s.conn.sendEncoded(frame);
     }
   }
 

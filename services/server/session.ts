@@ -16,7 +16,7 @@
 import { AudioLabError, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import type { Connection } from '../common/connection.ts';
 import type { Logger } from '../common/log.ts';
-import { SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
+import { pagesOf, SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
 import { cleanClientName } from './names.ts';
 import { streamFile } from './streamer.ts';
 import { endUpload, startUpload, uploadData, type Upload } from './uploads.ts';
@@ -107,7 +107,7 @@ export class Session {
       case 'PING': this.conn.send({ type: 'PONG', t: msg.t }); return;
       case 'PONG': return;
       case 'BYE': this.log.info('conn.bye', { reason: msg.reason }); this.conn.socket.end(); return;
-      case 'LIST': this.conn.send({ type: 'CATALOG', req: msg.req, songs: this.server.catalog.list() }); return;
+      case 'LIST': return this.sendPages(pagesOf(this.server.catalog.list()), (songs, more) => ({ type: 'CATALOG', req: msg.req, songs, ...(more ? { more } : {}) }));
       case 'PLAY': return this.onPlay(msg);
       case 'PLAYED': this.log.info('song.played', { song: msg.song, source: msg.source }); return;
       case 'UPLOAD': return startUpload(this, msg);
@@ -141,12 +141,20 @@ export class Session {
     this.log = this.server.log.child({ client: this.info.id, name: this.info.name, peer: this.conn.peer });
     const clients = this.server.clients();
     const others = clients.length - 1;
+    const [first, ...rest] = pagesOf(clients);
     this.conn.send({
-      type: 'WELCOME', version: Math.max(...common), clientId: this.info.id, name: this.info.name, clients,
+      type: 'WELCOME', version: Math.max(...common), clientId: this.info.id, name: this.info.name, clients: first!,
       motd: `${this.server.config.motd}, ${this.info.name}! ${others === 0 ? 'No one else is' : others === 1 ? '1 other client is' : `${others} other clients are`} online.`,
+      ...(rest.length > 0 ? { more: true } : {}),
     });
+    this.sendPages(rest, (page, more) => ({ type: 'CLIENTS', clients: page, more }));
     this.log.info('client.hello', { software: msg.software, version: Math.max(...common), online: clients.length });
     this.server.broadcastPresence('join', this.info, this);
+  }
+
+  /** Sends a list's pages, each as the message `make` builds; `more` is true on all but the last. */
+  private sendPages<T>(pages: T[][], make: (page: T[], more: boolean) => Message): void {
+    for (const [i, page] of pages.entries()) this.conn.send(make(page, i < pages.length - 1));
   }
 
   checkBusy(req: number): boolean {

@@ -13,7 +13,8 @@ const song = { name: 'tone.wav', durationMs: 1000, sampleRate: 44100, channels: 
 const EXAMPLES: { [N in MessageName]: Extract<Message, { type: N }> } = {
   HELLO: { type: 'HELLO', versions: [1], name: 'client-a', software: 'test' },
   WELCOME: { type: 'WELCOME', version: 1, clientId: 7, name: 'client-a', motd: 'hi', clients: [client] },
-  PRESENCE: { type: 'PRESENCE', event: 'join', client, clients: [client] },
+  PRESENCE: { type: 'PRESENCE', event: 'join', client },
+  CLIENTS: { type: 'CLIENTS', clients: [client], more: false },
   PING: { type: 'PING', t: 12.5 },
   PONG: { type: 'PONG', t: 12.5 },
   BYE: { type: 'BYE', reason: 'quit' },

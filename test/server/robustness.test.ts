@@ -1,6 +1,8 @@
 /** Bad parties get a coded error; everyone else carries on. Limits, timeouts and shutdown. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { bigWav, rawClient, startServer, waitFor, writeTemp, type RawClient, type TestLab } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
@@ -125,6 +127,29 @@ describe('scale and limits', () => {
     expect(lists.every((l) => l.length === 4)).toBe(true);
     expect(await waitFor(() => clients[0]!.clients.length === 200)).toBe(true);
   });
+
+  it('no list outgrows a frame: 900 clients with long non-ASCII names, and a catalog of 400 songs with long names', async () => {
+    lab = await startServer({ maxClients: 1000 });
+    const name = (i: number): string => `${'Ω'.repeat(28)}${i}`;
+    const clients: AudioLabClient[] = [];
+    for (let i = 0; i < 900; i += 100) {
+      clients.push(...await Promise.all(Array.from({ length: 100 }, (_, k) => lab.client(name(i + k), { pingIntervalMs: 0 }))));
+    }
+    // the last to come in got everyone in its WELCOME (in pages), the first learnt of everyone by PRESENCE
+    expect(clients.at(-1)!.clients).toHaveLength(900);
+    expect(await waitFor(() => clients[0]!.clients.length === 900, 20_000)).toBe(true);
+    // someone leaving is a delta to all: the server survives it and every list shrinks
+    await clients.pop()!.close();
+    expect(await waitFor(() => clients[0]!.clients.length === 899, 20_000)).toBe(true);
+    // 400 songs of long names: more than one CATALOG frame
+    const wav = bigWav(2000, 3);
+    const long = (i: number): string => `${'ж'.repeat(110)} ${String(i).padStart(3, '0')}.wav`;
+    await Promise.all(Array.from({ length: 400 }, (_, i) => writeFile(join(lab.musicDir, long(i)), wav)));
+    await lab.server.catalog.scan();
+    const songs = await clients[1]!.list();
+    expect(songs).toHaveLength(404);
+    expect(Buffer.byteLength(JSON.stringify(songs))).toBeGreaterThan(64 * 1024);
+  }, 120_000);
 
   it('refuses clients beyond the maximum with SERVER_FULL', async () => {
     lab = await startServer({ maxClients: 3 });
