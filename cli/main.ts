@@ -56,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write('tcp-audio-lab 0.1.0\n');
     return EXIT.OK;
   }
+  // `audiolab --name client-a`: options with no command are the menu's (the default command)
+  if (name.startsWith('-')) return run(COMMANDS[1]!, argv);
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     process.stderr.write(`audiolab: unknown command ${JSON.stringify(name)}\n\n${mainHelp()}\n`);

@@ -58,6 +58,10 @@ describe('audiolab CLI', () => {
     const missing = await audiolab('play');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('AUDIOLAB_ERR_USAGE');
+    // options with no command are the menu's, as the README's hand-run line uses them
+    const menu = await audiolab('--name', 'client-a', '--server', '127.0.0.1:1');
+    expect(menu.stderr).not.toContain('unknown command');
+    expect(menu.stderr).toContain('AUDIOLAB_ERR_CONNECTION');
     const refused = await audiolab('list', '--server', '127.0.0.1:1');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('AUDIOLAB_ERR_CONNECTION');
