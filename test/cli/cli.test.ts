@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { ROOT, startServer, tempDir, type TestLab } from '../helpers.ts';
 import { COMMANDS } from '../../cli/main.ts';
 import { writeSyntheticCapture } from '../../bench/synth-capture.ts';
@@ -12,8 +13,12 @@ let lab: TestLab | undefined;
 afterEach(async () => { await lab?.close(); lab = undefined; });
 
 async function audiolab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return audiolabWith({}, ...args);
+}
+
+async function audiolabWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), ...args], { env: { ...process.env, CI: '1' }, timeout: 60_000 });
+    const { stdout, stderr } = await exec(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), ...args], { env: { ...process.env, CI: '1', ...env }, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -83,6 +88,22 @@ describe('audiolab CLI', () => {
     const up = await audiolab('upload', join(ROOT, 'music/chimes-32bit-16k.wav'), '--as', '../../etc/passwd', ...s);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('AUDIOLAB_ERR_BAD_NAME');
+  });
+});
+
+describe('audiolab scenario', () => {
+  it('takes $AUDIOLAB_SERVER when the file names no server, and exits 2 on a file that is not a scenario', async () => {
+    lab = await startServer();
+    const dir = await tempDir();
+    await writeFile(join(dir, 'list.json'), JSON.stringify({ name: 'x', cache: join(dir, 'c'), steps: [{ do: 'list', minSongs: 4 }, { do: 'quit' }] }));
+    const ok = await audiolabWith({ AUDIOLAB_SERVER: `127.0.0.1:${lab.port}` }, 'scenario', join(dir, 'list.json'));
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ steps: [{ do: 'dance' }] }));
+    const bad = await audiolab('scenario', join(dir, 'bad.json'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('AUDIOLAB_ERR_USAGE');
+    expect((await audiolab('scenario', join(dir, 'missing.json'))).code).toBe(2);
   });
 });
 
