@@ -109,7 +109,7 @@ export const listenCommand: Command = {
           busy = busy.then(async () => {
             const h = s.header;
             try {
-              const sink = recordDir ? new RecorderSink(join(recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: ctx.values.realtime === true }) : await sinkFrom(ctx);
+              const sink = recordDir ? new RecorderSink(join(recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: ctx.values.realtime === true, createDirs: true }) : await sinkFrom(ctx);
               const pcm = await playIncoming(s, sink);
               process.stdout.write(`received ${h.kind} of ${h.song} from ${h.from ?? 'server'}: ${fmtBytes(pcm)} of PCM to ${sink.description}\n`);
             } catch (err) {

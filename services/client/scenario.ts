@@ -122,7 +122,7 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
         return `${songs.length} songs: ${names.join(', ')}`;
       }
       case 'play': {
-        const sink = await createSink(step.sink ?? 'null', { realtime: step.realtime ?? false });
+        const sink = await createSink(step.sink ?? 'null', { realtime: step.realtime ?? false, createDirs: true });
         const r = await playSong(client, step.song, { cache, sink });
         if (step.expectCached !== undefined && r.fromCache !== step.expectCached) {
           throw new AudioLabError('AUDIOLAB_ERR_SCENARIO', `expected ${step.expectCached ? 'a cache hit' : 'a download'}, got ${r.fromCache ? 'a cache hit' : 'a download'}`);
@@ -147,8 +147,8 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
           }
           const h = s.header;
           const sink = step.recordDir
-            ? new RecorderSink(join(step.recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: step.realtime ?? false })
-            : await createSink(step.sink ?? 'null', { realtime: step.realtime ?? false });
+            ? new RecorderSink(join(step.recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: step.realtime ?? false, createDirs: true })
+            : await createSink(step.sink ?? 'null', { realtime: step.realtime ?? false, createDirs: true });
           const pcm = await playIncoming(s, sink);
           got.push(`${h.kind} ${h.song} from ${h.from} (${pcm} PCM bytes)`);
         }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { ROOT, startServer, tempDir, type TestLab } from '../helpers.ts';
 import { COMMANDS } from '../../cli/main.ts';
@@ -85,6 +86,12 @@ describe('audiolab CLI', () => {
     expect(first.stdout).toMatch(/689\.1 KiB downloaded/);
     const again = await audiolab('play', 'ode-to-joy.wav', ...s, '--sink', 'null', '--cache', cache);
     expect(again.stdout).toMatch(/from cache \(no network transfer\)/);
+    // a wav: sink into a folder that does not exist is said, and the folder is not made
+    const nowhere = join(cache, 'no', 'such', 'dir');
+    const rec = await audiolab('play', 'ode-to-joy.wav', ...s, '--sink', `wav:${join(nowhere, 'x.wav')}`, '--cache', await tempDir());
+    expect(rec.code).toBe(1);
+    expect(rec.stderr).toContain('AUDIOLAB_ERR_SINK');
+    expect(existsSync(join(cache, 'no'))).toBe(false);
     const up = await audiolab('upload', join(ROOT, 'music/chimes-32bit-16k.wav'), '--as', '../../etc/passwd', ...s);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('AUDIOLAB_ERR_BAD_NAME');

@@ -1,7 +1,7 @@
 /** Choosing a sink from a command-line word: auto | speaker | null | wav:FILE (add +rt for real time). */
 import { AudioLabError } from '../../protocol/errors.ts';
 import { NullSink } from './null.ts';
-import { RecorderSink } from './recorder.ts';
+import { assertFolder, RecorderSink } from './recorder.ts';
 import { probeSpeaker, SpeakerSink } from './speaker.ts';
 import type { AudioSink } from './sink.ts';
 import type { Underrun } from './clock.ts';
@@ -11,11 +11,16 @@ export { NullSink, RecorderSink, SpeakerSink, probeSpeaker };
 
 export const SINK_HELP = 'auto | speaker | null | wav:FILE  (auto: speaker if a sound device works, else null)';
 
-export async function createSink(spec: string, options: { realtime?: boolean; onUnderrun?: (u: Underrun) => void } = {}): Promise<AudioSink> {
+/** A sink from its word. A `wav:` file's folder must exist unless `createDirs` (a scenario's recording folders). */
+export async function createSink(spec: string, options: { realtime?: boolean; onUnderrun?: (u: Underrun) => void; createDirs?: boolean } = {}): Promise<AudioSink> {
   const realtime = options.realtime ?? false;
   if (spec === 'speaker') return new SpeakerSink();
   if (spec === 'null') return new NullSink({ realtime });
-  if (spec.startsWith('wav:') && spec.length > 4) return new RecorderSink(spec.slice(4), { realtime, ...(options.onUnderrun ? { onUnderrun: options.onUnderrun } : {}) });
+  if (spec.startsWith('wav:') && spec.length > 4) {
+    const path = spec.slice(4);
+    if (!options.createDirs) await assertFolder(path);
+    return new RecorderSink(path, { realtime, createDirs: options.createDirs ?? false, ...(options.onUnderrun ? { onUnderrun: options.onUnderrun } : {}) });
+  }
   if (spec === 'auto') return (await probeSpeaker()).ok ? new SpeakerSink() : new NullSink({ realtime });
   throw new AudioLabError('AUDIOLAB_ERR_USAGE', `Unknown sink ${JSON.stringify(spec)} (want ${SINK_HELP})`);
 }

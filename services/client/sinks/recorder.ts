@@ -11,7 +11,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { dirname } from 'node:path';
 import wav from 'wav';
@@ -32,8 +32,12 @@ export class RecorderSink implements AudioSink {
   private clock: PlaybackClock | undefined;
   private bytes = 0;
 
-  constructor(path: string, options: { realtime?: boolean; onUnderrun?: (u: Underrun) => void } = {}) {
+  private readonly createDirs: boolean;
+
+  /** `createDirs`: make the file's folder if it is missing (a recording folder the caller names); otherwise it must exist. */
+  constructor(path: string, options: { realtime?: boolean; onUnderrun?: (u: Underrun) => void; createDirs?: boolean } = {}) {
     this.path = path;
+    this.createDirs = options.createDirs ?? false;
     this.realtime = options.realtime ?? false;
     this.onUnderrun = options.onUnderrun;
     this.description = `wav:${path}${this.realtime ? ' (real time)' : ''}`;
@@ -44,7 +48,8 @@ export class RecorderSink implements AudioSink {
   }
 
   async open(format: AudioFormat): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    if (this.createDirs) await mkdir(dirname(this.path), { recursive: true });
+    else await assertFolder(this.path);
     this.writer = new wav.Writer({
       channels: format.channels,
       sampleRate: format.sampleRate,
@@ -89,4 +94,11 @@ export class RecorderSink implements AudioSink {
   stats(): SinkStats {
     return { bytes: this.bytes, underruns: this.clock?.underruns ?? [] };
   }
+}
+
+/** The folder a recording goes into exists (a mistyped path is said, not silently created). */
+export async function assertFolder(path: string): Promise<void> {
+  const dir = dirname(path);
+  const st = await stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new AudioLabError('AUDIOLAB_ERR_SINK', `Cannot record to ${path}: there is no folder ${dir}. Create it first, or name a file in an existing folder.`);
 }
