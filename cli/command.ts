@@ -22,6 +22,8 @@ export interface OptionSpec {
 export interface CommandContext {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
+  /** Aborted at the first Ctrl-C (SIGINT): the command stops cleanly and the exit code is 130. */
+  signal: AbortSignal;
 }
 
 export interface Command {
@@ -44,6 +46,9 @@ export interface Command {
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, INTERRUPTED: 130 } as const;
 
+/** The exit codes in one line, for every --help (docs/commands.md has the table). */
+export const EXIT_LINE = 'Exit codes: 0 success; 1 failed (an AUDIOLAB_ERR_* code and what to do are printed); 2 usage error; 130 interrupted (Ctrl-C), stopped cleanly.';
+
 export const HELP_OPTION: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h', help: 'Show this help' } };
 
 /** A command's --help: its usage line, its summary (from the registry, cli/main.ts), details, options, examples. */
@@ -62,10 +67,11 @@ export function helpText(cmd: Command, summary: string): string {
     for (const [f, h] of rows) lines.push(`  ${f.padEnd(w)}${h}`);
   }
   if (cmd.examples?.length) lines.push('', 'Examples:', ...cmd.examples.map((e) => `  ${e}`));
+  lines.push('', EXIT_LINE);
   return lines.join('\n');
 }
 
-export function parseCommandArgs(cmd: Command, argv: string[]): CommandContext | 'help' {
+export function parseCommandArgs(cmd: Command, argv: string[], signal: AbortSignal = new AbortController().signal): CommandContext | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -85,7 +91,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): CommandContext |
   if (n < min || n > max) {
     throw new AudioLabError('AUDIOLAB_ERR_USAGE', n < min ? `missing ${cmd.args ?? 'arguments'}` : `unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
   }
-  return { values: parsed.values as CommandContext['values'], positionals: parsed.positionals };
+  return { values: parsed.values as CommandContext['values'], positionals: parsed.positionals, signal };
 }
 
 export const str = (ctx: CommandContext, name: string): string | undefined => {

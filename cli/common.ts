@@ -28,7 +28,7 @@ export async function connectClient(ctx: CommandContext, quiet = false): Promise
   if (!quiet) {
     process.stderr.write(`${welcome.motd}\n`);
     const others = client.clients.filter((c) => c.id !== welcome.clientId);
-    if (others.length > 0) process.stderr.write(`Online: ${others.map((c) => `${c.name}${c.listening ? ' (listening)' : ''}`).join(', ')}\n`);
+    if (others.length > 0) process.stderr.write(`Online: ${others.map((c) => `${c.name} (${c.address}${c.listening ? ', listening' : ''})`).join(', ')}\n`);
   }
   return client;
 }
@@ -41,8 +41,19 @@ export function logUnderrun(u: Underrun): void {
   process.stderr.write(`\nunderrun at ${u.at}: nothing to play for ${u.gapMs} ms at ${fmtMs(u.positionMs)} into the song\n`);
 }
 
+let fallbackSaid = false;
+
+/** The sink --sink names; `auto` without a sound device says once why it plays to null. */
 export async function sinkFrom(ctx: CommandContext, spec = str(ctx, 'sink') ?? 'auto'): Promise<AudioSink> {
-  return createSink(spec, { realtime: ctx.values.realtime === true, onUnderrun: logUnderrun });
+  return createSink(spec, {
+    realtime: ctx.values.realtime === true,
+    onUnderrun: logUnderrun,
+    onFallback: (reason) => {
+      if (fallbackSaid) return;
+      fallbackSaid = true;
+      process.stderr.write(`No sound: ${reason}; the audio goes to null. Record it with --sink wav:FILE.\n`);
+    },
+  });
 }
 
 export function playProgress(line: ProgressLine, name: string, bytesPerSecondPcm: () => number): (p: PlayProgress) => void {

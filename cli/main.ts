@@ -1,7 +1,7 @@
 /** `audiolab`: one CLI, with subcommands. Only this module decides exit codes. */
 import { AudioLabError, toAudioLabError } from '../services/protocol/errors.ts';
-import { EXIT, helpText, parseCommandArgs, type Command } from './command.ts';
-import { printError } from './ui.ts';
+import { EXIT, EXIT_LINE, helpText, parseCommandArgs, type Command } from './command.ts';
+import { clearProgress, printError } from './ui.ts';
 
 /**
  * The registry: every command's name and summary (the one source: --help, `audiolab --help` and
@@ -37,7 +37,7 @@ export function mainHelp(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}${c.summary}`),
     '',
-    'Exit codes: 0 success, 1 the operation failed (an AUDIOLAB_ERR_* code is printed), 2 usage error, 130 interrupted.',
+    EXIT_LINE,
   ].join('\n');
 }
 
@@ -66,19 +66,32 @@ export async function main(argv: string[]): Promise<number> {
   return run(entry, rest);
 }
 
+/**
+ * Runs one command. The first Ctrl-C (SIGINT) aborts the command's signal: it stops what it is
+ * doing cleanly (nothing partial under a final name, a download kept for resume) and the exit
+ * code is 130 whatever it returns; a second Ctrl-C exits at once.
+ */
 async function run(entry: Entry, argv: string[]): Promise<number> {
   const cmd = await entry.load();
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(EXIT.INTERRUPTED);
+    interrupt.abort(new AudioLabError('AUDIOLAB_ERR_INTERRUPTED', 'Interrupted (Ctrl-C)'));
+  };
+  process.on('SIGINT', onSigint);
   try {
-    const ctx = parseCommandArgs(cmd, argv);
+    const ctx = parseCommandArgs(cmd, argv, interrupt.signal);
     if (ctx === 'help') {
       process.stdout.write(helpText(cmd, entry.summary) + '\n');
       return EXIT.OK;
     }
     const code = await cmd.run(ctx);
+    if (interrupt.signal.aborted) return interrupted();
     // only when nothing is left to write (on Linux, writes to files, pipes and terminals are synchronous)
     if (cmd.exitOnReturn && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
     return code;
   } catch (err) {
+    if (interrupt.signal.aborted) return interrupted();
     const e = err instanceof AudioLabError ? err : toAudioLabError(err);
     printError(e);
     if (e.code === 'AUDIOLAB_ERR_USAGE') {
@@ -86,5 +99,13 @@ async function run(entry: Entry, argv: string[]): Promise<number> {
       return EXIT.USAGE;
     }
     return EXIT.FAILED;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
+}
+
+function interrupted(): number {
+  clearProgress();
+  process.stderr.write('audiolab: interrupted (Ctrl-C); stopped cleanly.\n');
+  return EXIT.INTERRUPTED;
 }

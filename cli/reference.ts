@@ -4,9 +4,9 @@ import { EXIT, helpText } from './command.ts';
 
 const EXIT_MEANING: Record<keyof typeof EXIT, string> = {
   OK: 'success',
-  FAILED: 'the operation failed: an `AUDIOLAB_ERR_*` code and a message are printed on stderr ([docs/protocol.md](protocol.md#error-codes) lists them)',
+  FAILED: 'the operation failed, or the server went away (`menu`, `listen`): an `AUDIOLAB_ERR_*` code and a message saying what to do are printed on stderr ([docs/protocol.md](protocol.md#error-codes) lists them)',
   USAGE: 'usage error (unknown command or option, bad value): the message says what, and `--help` shows the rest',
-  INTERRUPTED: 'interrupted (Ctrl-C / SIGINT)',
+  INTERRUPTED: 'interrupted (Ctrl-C / SIGINT; a second Ctrl-C exits at once): the command stopped cleanly. Nothing partial is left under a final name, a download is kept in the cache (to resume, or whole), senders of streams being received are told, a server closes its connections, a capture file is complete',
 };
 
 export async function commandsDoc(): Promise<string> {
@@ -21,6 +21,8 @@ export async function commandsDoc(): Promise<string> {
     '`127.0.0.1:5050`, or `$AUDIOLAB_SERVER`).',
     '',
     '## Exit codes',
+    '',
+    'The same for every command (and at the end of every `--help`):',
     '',
     '| code | meaning |',
     '|---|---|',

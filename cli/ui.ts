@@ -16,6 +16,13 @@ export function fmtMs(ms: number): string {
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 }
 
+/** The progress line on screen, if any: cleared before an error or a message is printed. */
+const shownLines = new Set<ProgressLine>();
+
+export function clearProgress(): void {
+  for (const line of shownLines) line.done();
+}
+
 /** A single self-updating status line on stderr (a no-op when stderr is not a terminal). */
 export class ProgressLine {
   private last = 0;
@@ -31,11 +38,13 @@ export class ProgressLine {
     const width = process.stderr.columns ?? 100;
     process.stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
     this.shown = true;
+    shownLines.add(this);
   }
 
   done(): void {
     if (this.shown) process.stderr.write('\r\x1b[2K');
     this.shown = false;
+    shownLines.delete(this);
   }
 }
 
@@ -47,5 +56,6 @@ export function bar(fraction: number, width = 24): string {
 
 export function printError(err: unknown): void {
   const e = err instanceof AudioLabError ? err : toAudioLabError(err);
+  clearProgress();
   process.stderr.write(`audiolab: error ${e.code}: ${e.message}\n`);
 }

@@ -146,6 +146,7 @@ export class AppModel implements AppSink {
         break;
       case 'STREAM_START': this.startStream(m, msg); text = `STREAM_START #${msg.streamId} ${msg.kind} ${msg.song}${msg.from ? ` from ${msg.from}` : ''}`; break;
       case 'STREAM_END': this.endStream(m, msg.streamId, 'complete', null); text = `STREAM_END #${msg.streamId} ${msg.bytes} bytes`; break;
+      case 'RECEIVED': text = `RECEIVED #${msg.streamId} ${msg.bytes} bytes, verified`; break;
       case 'STREAM_ABORT': this.endStream(m, msg.streamId, 'aborted', { code: msg.code, message: msg.message }); text = `STREAM_ABORT #${msg.streamId} ${msg.code}`; break;
       case 'UPLOAD': this.pendingReq.set(`${m.conn}/${msg.req}`, { kind: 'upload', msg }); text = `UPLOAD ${msg.name} (${msg.size} bytes)`; break;
       case 'SEND_TO': this.pendingReq.set(`${m.conn}/${msg.req}`, { kind: 'send-to', msg }); text = `SEND_TO ${msg.target}: ${msg.name}`; break;

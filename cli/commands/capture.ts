@@ -5,7 +5,7 @@ import { fmtBytes, fmtMs, isTTY, ProgressLine } from '../ui.ts';
 
 export const captureCommand: Command = {
   name: 'capture',
-  details: 'Runs until Ctrl-C, --duration or --count. Needs capture rights (root or CAP_NET_RAW). Packets are timestamped on arrival in Node: cap does not pass libpcap\'s timestamps (the Docker lab uses tcpdump, which does).',
+  details: 'Runs until Ctrl-C (exit 130, the file is complete), SIGTERM, --duration or --count. Needs capture rights (root or CAP_NET_RAW). Packets are timestamped on arrival in Node: cap does not pass libpcap\'s timestamps (the Docker lab uses tcpdump, which does).',
   options: {
     iface: { type: 'string', short: 'i', help: 'Interface', placeholder: 'IF', default: 'lo' },
     filter: { type: 'string', short: 'f', help: 'BPF capture filter', placeholder: 'BPF', default: 'tcp port 5050' },
@@ -28,7 +28,7 @@ export const captureCommand: Command = {
       };
       const duration = int(ctx, 'duration', 0);
       if (duration > 0) setTimeout(resolve, duration * 1000);
-      process.once('SIGINT', () => resolve());
+      ctx.signal.addEventListener('abort', () => resolve());
       process.once('SIGTERM', () => resolve());
     });
     const s = await cap.stop();

@@ -1,19 +1,27 @@
 /** The client's actions as commands for scripts: list, play, upload, listen, play-on, send-to. */
 import { basename, join } from 'node:path';
-import { playIncoming, playSong } from '../../services/client/player.ts';
+import { playSong } from '../../services/client/player.ts';
+import { Receiver, takesManyStreams } from '../../services/client/receiver.ts';
 import { RecorderSink } from '../../services/client/sinks/index.ts';
 import { byteRateOf } from '../../services/client/sinks/sink.ts';
-import type { IncomingStream } from '../../services/client/incoming.ts';
 import type { AudioLabClient } from '../../services/client/client.ts';
+import { AudioLabError } from '../../services/protocol/errors.ts';
 import { int, str, type Command, type CommandContext } from '../command.ts';
 import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, sinkFrom } from '../common.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
+/**
+ * Connects, runs `fn`, and closes. Ctrl-C closes the connection, so whatever `fn` waits for fails
+ * at once (the command then exits 130); commands that hold files stop them cleanly first.
+ */
 async function withClient(ctx: CommandContext, fn: (c: AudioLabClient) => Promise<number>, quiet = false): Promise<number> {
   const client = await connectClient(ctx, quiet);
+  const hangUp = (): void => { void client.close('interrupted').catch(() => {}); };
+  ctx.signal.addEventListener('abort', hangUp);
   try {
     return await fn(client);
   } finally {
+    ctx.signal.removeEventListener('abort', hangUp);
     await client.close().catch(() => {});
   }
 }
@@ -47,15 +55,16 @@ export const playCommand: Command = {
   options: { ...CLIENT_OPTIONS, ...PLAYBACK_OPTIONS },
   examples: ['audiolab play ode-to-joy.wav', 'audiolab play ode-to-joy.wav --sink wav:out.wav --realtime'],
   async run(ctx) {
+    // a bad --sink is said before connecting
+    const sink = await sinkFrom(ctx);
     return withClient(ctx, async (c) => {
-      const sink = await sinkFrom(ctx);
       const line = new ProgressLine();
       const song = ctx.positionals[0]!;
       const rate = (): number => {
         const info = c.catalog?.find((s) => s.name === song);
         return info ? byteRateOf(info) : 0;
       };
-      const r = await playSong(c, song, { cache: cacheFrom(ctx), sink, onProgress: playProgress(line, song, rate) });
+      const r = await playSong(c, song, { cache: cacheFrom(ctx), sink, onProgress: playProgress(line, song, rate), signal: ctx.signal });
       line.done();
       process.stdout.write(describePlay(r, sink) + '\n');
       return 0;
@@ -86,7 +95,13 @@ export const uploadCommand: Command = {
 
 export const listenCommand: Command = {
   name: 'listen',
-  details: 'With --record-dir each received stream is recorded to DIR/<from>--<song>. Stops after --count streams (default: run until Ctrl-C).',
+  details: [
+    'With --record-dir each received stream is recorded to DIR/<from>--<song>, several at once; with one',
+    'device or wav: file, a stream offered while another plays is refused as busy (its sender is told).',
+    'A recording appears under its name only when complete. Stops after --count streams, or at Ctrl-C',
+    '(exit 130: streams in progress are stopped and their senders told). Exits 1 if the server goes away',
+    'or a stream failed.',
+  ].join('\n'),
   options: {
     ...CLIENT_OPTIONS, ...PLAYBACK_OPTIONS,
     count: { type: 'string', short: 'c', help: 'Exit after receiving this many streams', placeholder: 'N' },
@@ -95,34 +110,46 @@ export const listenCommand: Command = {
   },
   async run(ctx) {
     const count = int(ctx, 'count', Infinity);
+    const recordDir = str(ctx, 'record-dir');
+    const sinkSpec = str(ctx, 'sink') ?? 'auto';
+    if (!recordDir) await sinkFrom(ctx); // a bad --sink is said before connecting
     return withClient(ctx, async (c) => {
-      c.inviteHandler = (inv) => (ctx.values.refuse ? 'refusing all streams' : (process.stderr.write(`${inv.from} wants to ${inv.kind === 'relay' ? 'send you' : 'play'} ${inv.song} (${fmtBytes(inv.size)})\n`), true));
-      c.on('presence', (event, who) => process.stderr.write(`${who.name} ${event === 'join' ? 'joined' : event === 'leave' ? 'left' : who.listening ? 'is listening' : 'stopped listening'}\n`));
-      await c.listen(true);
-      process.stderr.write(`Listening as ${c.me?.name ?? ''}. Other clients can now play songs on you or send you theirs.\n`);
+      const refuse = ctx.values.refuse === true;
+      const receiver = new Receiver(c, {
+        maxConcurrent: takesManyStreams(sinkSpec, recordDir) ? 8 : 1,
+        ...(refuse ? { refuse: 'refusing all streams (listen --refuse)' } : {}),
+        sinkFor: (h) => (recordDir
+          ? Promise.resolve(new RecorderSink(join(recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: ctx.values.realtime === true, createDirs: true }))
+          : sinkFrom(ctx)),
+        onAccept: (inv) => process.stderr.write(`${inv.from} ${inv.kind === 'relay' ? 'sends you' : 'plays'} ${inv.song} (${fmtBytes(inv.size)})\n`),
+      });
+      c.on('presence', (event, who) => process.stderr.write(`${who.name} (${who.address}) ${event === 'join' ? 'joined' : event === 'leave' ? 'left' : who.listening ? 'is listening' : 'stopped listening'}\n`));
+      await c.listen(!refuse);
+      process.stderr.write(refuse
+        ? `Connected as ${c.me?.name ?? ''}, refusing every stream: senders are told so.\n`
+        : `Listening as ${c.me?.name ?? ''}${c.me ? ` (${c.me.address})` : ''}. Other clients can now play songs on you or send you theirs.\n`);
       let received = 0;
       let failed = 0;
-      const recordDir = str(ctx, 'record-dir');
-      await new Promise<void>((resolve) => {
-        let busy = Promise.resolve();
-        const onStream = (s: IncomingStream): void => {
-          busy = busy.then(async () => {
-            const h = s.header;
-            try {
-              const sink = recordDir ? new RecorderSink(join(recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: ctx.values.realtime === true, createDirs: true }) : await sinkFrom(ctx);
-              const pcm = await playIncoming(s, sink);
-              process.stdout.write(`received ${h.kind} of ${h.song} from ${h.from ?? 'server'}: ${fmtBytes(pcm)} of PCM to ${sink.description}\n`);
-            } catch (err) {
-              failed++;
-              process.stderr.write(`stream ${h.song} from ${h.from ?? 'server'} failed: ${(err as Error).message}\n`);
-            }
-            if (++received >= count) resolve();
-          });
-        };
-        c.on('stream', onStream);
-        c.on('close', () => resolve());
-        process.once('SIGINT', () => resolve());
+      const serverGone = await new Promise<AudioLabError | undefined>((resolve) => {
+        const counted = (): void => { if (received + failed >= count) resolve(undefined); };
+        receiver.on('received', (h, pcm, sink) => {
+          received++;
+          process.stdout.write(`received ${h.kind} of ${h.song} from ${h.from ?? 'server'}: ${fmtBytes(pcm)} of PCM to ${sink.description}\n`);
+          counted();
+        });
+        receiver.on('failed', (h, e) => {
+          if (ctx.signal.aborted) return;
+          failed++;
+          process.stderr.write(`stream ${h.song} from ${h.from ?? 'server'} failed (${e.code}): ${e.message}; nothing was kept\n`);
+          counted();
+        });
+        c.on('close', (err) => resolve(err ?? new AudioLabError('AUDIOLAB_ERR_CONNECTION', 'The server closed the connection')));
+        ctx.signal.addEventListener('abort', () => resolve(undefined));
       });
+      await receiver.stop(ctx.signal.aborted ? 'the receiver was interrupted (Ctrl-C)' : 'the receiver is leaving');
+      if (serverGone && !ctx.signal.aborted) {
+        throw new AudioLabError(serverGone.code, `${serverGone.message}. Nothing partial was kept. Is the server running? Start it (audiolab server), then listen again.`);
+      }
       return failed > 0 || received < (Number.isFinite(count) ? count : 0) ? 1 : 0;
     });
   },

@@ -29,12 +29,12 @@ export const labCommand: Command = {
     if (runtime === 'docker') {
       const ac = new AbortController();
       const onInt = (): void => ac.abort();
-      process.once('SIGINT', onInt);
+      ctx.signal.addEventListener('abort', onInt);
       process.once('SIGTERM', onInt);
       try {
         r = await runDockerLab({ profile: str(ctx, 'profile') ?? 'clean', scale: int(ctx, 'scale', 0), onStep: say, signal: ac.signal });
       } finally {
-        process.off('SIGINT', onInt);
+        ctx.signal.removeEventListener('abort', onInt);
         process.off('SIGTERM', onInt);
       }
     } else if (runtime === 'local') {

@@ -6,7 +6,7 @@ import { int, str, type Command } from '../command.ts';
 
 export const serverCommand: Command = {
   name: 'server',
-  details: 'Logs one JSON object per line on stderr (connections, streams, errors). Stops gracefully on SIGINT/SIGTERM.',
+  details: 'Logs one JSON object per line on stderr (connections, streams, errors). Stops gracefully on Ctrl-C (exit 130) or SIGTERM (exit 0).',
   options: {
     port: { type: 'string', short: 'p', help: 'TCP port', placeholder: 'PORT', default: String(DEFAULT_PORT) },
     host: { type: 'string', help: 'Address to listen on', placeholder: 'IP', default: '0.0.0.0' },
@@ -36,12 +36,13 @@ export const serverCommand: Command = {
     });
     await server.listen();
     await new Promise<void>((resolve) => {
+      // Ctrl-C (exit 130) or SIGTERM (exit 0, how containers are stopped): a graceful stop either way
       const stop = (): void => {
-        process.off('SIGINT', stop);
+        ctx.signal.removeEventListener('abort', stop);
         process.off('SIGTERM', stop);
         void server.close().then(resolve);
       };
-      process.on('SIGINT', stop);
+      ctx.signal.addEventListener('abort', stop);
       process.on('SIGTERM', stop);
       const stopFile = str(ctx, 'stop-file');
       if (stopFile) {

@@ -4,7 +4,7 @@
  * size with least-recently-used eviction, and resumable: an interrupted download stays as
  * `<sha256>.part` and the next play asks the server for the rest from that offset.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
 import { AudioLabError } from '../protocol/errors.ts';
@@ -36,13 +36,29 @@ export class SongCache {
   private async load(): Promise<Record<string, IndexEntry>> {
     if (!this.index) {
       await mkdir(this.dir, { recursive: true });
+      let parsed: unknown;
       try {
-        this.index = JSON.parse(await readFile(join(this.dir, 'index.json'), 'utf8')) as Record<string, IndexEntry>;
+        parsed = JSON.parse(await readFile(join(this.dir, 'index.json'), 'utf8'));
       } catch {
-        this.index = {};
+        parsed = undefined;
       }
+      // a missing, garbage or hand-edited index is rebuilt from the files (each is named by its
+      // sha256 and verified before use), so no cached song is orphaned, and nothing counts twice
+      this.index = isIndex(parsed) ? parsed : await this.rebuild();
     }
     return this.index;
+  }
+
+  /** The index from the `<sha256>.wav` files present: their size, and their modification time as last use. */
+  private async rebuild(): Promise<Record<string, IndexEntry>> {
+    const index: Record<string, IndexEntry> = {};
+    for (const f of await readdir(this.dir)) {
+      const m = /^([0-9a-f]{64})\.wav$/.exec(f);
+      if (!m) continue;
+      const st = await stat(join(this.dir, f)).catch(() => null);
+      if (st?.isFile()) index[m[1]!] = { name: '(name unknown: rebuilt index)', size: st.size, lastUsed: st.mtimeMs };
+    }
+    return index;
   }
 
   private async save(): Promise<void> {
@@ -113,6 +129,12 @@ export class SongCache {
     const index = await this.load();
     return Object.entries(index).map(([sha256, e]) => ({ sha256, ...e }));
   }
+}
+
+function isIndex(v: unknown): v is Record<string, IndexEntry> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  return Object.entries(v).every(([sha, e]) => /^[0-9a-f]{64}$/.test(sha) && typeof e === 'object' && e !== null
+    && typeof (e as IndexEntry).size === 'number' && typeof (e as IndexEntry).lastUsed === 'number' && typeof (e as IndexEntry).name === 'string');
 }
 
 async function fileSize(path: string): Promise<number | null> {

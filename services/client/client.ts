@@ -44,6 +44,8 @@ export interface ClientEvents {
   catalog: [songs: SongInfo[], reason: string];
   /** A stream arrived that no request of ours asked for (play-on, relay). */
   stream: [IncomingStream];
+  /** An invited stream was aborted before it started (its sender went away): its place is free. */
+  inviteLapsed: [streamId: number];
   close: [error: AudioLabError | undefined];
   /** An unsolicited ERROR from the server (no req). */
   serverError: [AudioLabError];
@@ -114,7 +116,11 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     try {
       await once(socket, 'connect');
     } catch (err) {
-      throw new AudioLabError('AUDIOLAB_ERR_CONNECTION', `Cannot connect to ${host}:${port}: ${(err as Error).message}`, { peer: `${host}:${port}` });
+      const code = (err as NodeJS.ErrnoException).code;
+      const hint = code === 'ECONNREFUSED' ? 'nothing listens there. Start a server (audiolab server), or name another with --server HOST:PORT'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `the name ${host} is not known. Check --server HOST:PORT`
+        : `${(err as Error).message}. Check --server HOST:PORT and that the server runs`;
+      throw new AudioLabError('AUDIOLAB_ERR_CONNECTION', `Cannot connect to ${host}:${port}: ${hint}`, { peer: `${host}:${port}` });
     } finally {
       clearTimeout(timer);
     }
@@ -246,14 +252,22 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
         try {
           s.check.finish(msg.bytes);
         } catch (err) {
-          this.failStream(msg.streamId, toAudioLabError(err));
+          const e = toAudioLabError(err);
+          this.failStream(msg.streamId, e);
+          // the sender of a pushed stream waits for our word: it was not received whole
+          if (s.pushed) this.conn?.send({ type: 'STREAM_ABORT', streamId: msg.streamId, code: e.code, message: e.message });
           return;
         }
         this.streams.delete(msg.streamId);
+        s.verified = true;
+        // every byte is here and verified: the sender of a pushed stream (play-on, relay) is told
+        // so, now or, when its consumer confirms itself, once that has everything
+        if (s.pushed && !s.confirmsItself) this.conn?.send({ type: 'RECEIVED', streamId: msg.streamId, bytes: msg.bytes });
         s.finish();
         return;
       }
       case 'STREAM_ABORT':
+        if (!this.streams.has(msg.streamId)) this.emit('inviteLapsed', msg.streamId);
         this.failStream(msg.streamId, new AudioLabError(isWireErrorCode(msg.code) ? msg.code : 'AUDIOLAB_ERR_PEER_GONE', msg.message, { streamId: msg.streamId }));
         return;
       case 'ERROR': {
@@ -292,6 +306,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
       this.settle(msg.req, msg);
       waiter(s);
     } else {
+      s.pushed = true;
       this.emit('stream', s);
     }
   }
@@ -340,9 +355,24 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     this.conn?.send({ type: 'PLAYED', song: song.name, sha256: song.sha256, source });
   }
 
-  /** Stops receiving a stream: the sender is told (STREAM_ABORT) and the stream ends with `reason`. */
+  /** Confirms a pushed stream with `confirmsItself` set: its consumer has everything (RECEIVED to the sender). */
+  confirm(stream: IncomingStream): void {
+    if (!stream.pushed || !stream.verified || !stream.confirmsItself) return;
+    stream.confirmsItself = false;
+    this.conn?.send({ type: 'RECEIVED', streamId: stream.header.streamId, bytes: stream.check.position });
+  }
+
+  /**
+   * Stops receiving a stream: the sender is told (STREAM_ABORT) and the stream ends with `reason`.
+   * A pushed stream that arrived whole but was not confirmed is refused too: its consumer failed.
+   */
   cancel(stream: IncomingStream, reason = 'cancelled by the receiver'): void {
     const id = stream.header.streamId;
+    if (stream.pushed && stream.verified && stream.confirmsItself) {
+      stream.confirmsItself = false;
+      this.conn?.send({ type: 'STREAM_ABORT', streamId: id, code: 'AUDIOLAB_ERR_REFUSED', message: reason });
+      return;
+    }
     if (!this.streams.has(id)) return;
     this.conn?.send({ type: 'STREAM_ABORT', streamId: id, code: 'AUDIOLAB_ERR_REFUSED', message: reason });
     this.failStream(id, new AudioLabError('AUDIOLAB_ERR_REFUSED', reason, { streamId: id }));
@@ -361,7 +391,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
 
   /** Uploads a local WAV file into the server's library. */
   async upload(path: string, name = basename(path), onProgress?: (sent: number, total: number) => void): Promise<MessageOf<'UPLOAD_DONE'>> {
-    const { size, sha256 } = await fileDigest(path, MAX_HEADER_BYTES);
+    const { size, sha256 } = await localFile(path);
     const req = this.nextReq++;
     const ready = await this.request<'READY'>({ type: 'UPLOAD', req, name, size, sha256 }, ['READY'], req);
     const done = this.expect(req, ['UPLOAD_DONE'], 'UPLOAD', 0);
@@ -371,7 +401,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
 
   /** Streams a local WAV file to another client through the server (a relay). */
   async sendTo(target: string, path: string, onProgress?: (sent: number, total: number) => void): Promise<MessageOf<'OK'>> {
-    const { size, sha256, head } = await fileDigest(path, MAX_HEADER_BYTES);
+    const { size, sha256, head } = await localFile(path);
     const wav = parseWavHeader(head, size);
     if (!wav) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', `${path}: not a supported PCM WAV`);
     const req = this.nextReq++;
@@ -388,6 +418,20 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     const closed = once(conn, 'close');
     conn.bye(reason);
     await closed;
+  }
+}
+
+/** A local file's size, sha256 and header; a file that cannot be read is AUDIOLAB_ERR_FILE, saying why in words. */
+async function localFile(path: string): Promise<{ size: number; sha256: string; head: Buffer }> {
+  try {
+    return await fileDigest(path, MAX_HEADER_BYTES);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? `there is no file ${path}: check the path (relative paths start from ${process.cwd()})`
+      : code === 'EISDIR' ? `${path} is a folder: name a WAV file in it`
+      : code === 'EACCES' || code === 'EPERM' ? `${path} cannot be read: permission denied`
+      : `${path} cannot be read (${code ?? (err as Error).message})`;
+    throw new AudioLabError('AUDIOLAB_ERR_FILE', why.charAt(0).toUpperCase() + why.slice(1), { file: path });
   }
 }
 

@@ -22,6 +22,15 @@ export class IncomingStream extends Readable {
   readonly header: StreamHeader;
   /** In order, within the size, and (from the first byte) the declared sha256. */
   readonly check: StreamCheck;
+  /** Pushed to us (play-on, relay) rather than asked for: its sender waits for our RECEIVED. */
+  pushed = false;
+  /**
+   * Set by a consumer that confirms a pushed stream itself (AudioLabClient.confirm), once its sink
+   * has everything; otherwise RECEIVED goes as soon as the last byte is verified.
+   */
+  confirmsItself = false;
+  /** Every byte arrived and was verified; RECEIVED waits for the consumer's confirm(). */
+  verified = false;
   private readonly onFull: (full: boolean) => void;
   private full = false;
 

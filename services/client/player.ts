@@ -108,8 +108,8 @@ async function feedSink(bytes: AsyncIterable<Buffer>, size: number, sink: AudioS
       signal?.throwIfAborted();
       const pcm = parser.push(chunk);
       if (!opened && parser.info) {
-        await sink.open(parser.info.format);
         opened = true;
+        await sink.open(parser.info.format);
       }
       if (pcm.length > 0) {
         if (pcmBytes === 0) onFirst();
@@ -118,11 +118,20 @@ async function feedSink(bytes: AsyncIterable<Buffer>, size: number, sink: AudioS
         onPlayed(pcmBytes);
       }
     }
-  } finally {
-    if (opened) await sink.close();
+    signal?.throwIfAborted();
+  } catch (err) {
+    // a failed or stopped stream leaves nothing under the recording's name
+    if (opened) await sink.abort();
+    throw err;
   }
   if (!parser.info) throw new AudioLabError('AUDIOLAB_ERR_BAD_FORMAT', 'Stream ended inside the WAV header');
+  await sink.close();
   return pcmBytes;
+}
+
+/** Why playback stopped: the signal's reason when it is coded, else AUDIOLAB_ERR_INTERRUPTED. */
+function stopped(signal: AbortSignal, song: string): AudioLabError {
+  return signal.reason instanceof AudioLabError ? signal.reason : new AudioLabError('AUDIOLAB_ERR_INTERRUPTED', 'Playback stopped', { song });
 }
 
 export async function findSong(client: AudioLabClient, name: string): Promise<SongInfo> {
@@ -174,17 +183,23 @@ export async function playSong(
   pb.catch(stop);
   const [dlResult, pbResult] = await Promise.allSettled([dl, pb]);
   options.signal?.removeEventListener('abort', stop);
-  if (options.signal?.aborted) throw new AudioLabError('AUDIOLAB_ERR_REFUSED', 'Playback stopped', { song: song.name });
-  if (dlResult.status === 'rejected') throw dlResult.reason;
+  // A download that completed is verified and kept, even when its playback was stopped or failed:
+  // the next play needs no transfer. An incomplete one stays as .part, to be resumed.
+  let cachePath = '';
+  if (dlResult.status === 'fulfilled') cachePath = await cache.commit(song);
+  if (options.signal?.aborted) throw stopped(options.signal, song.name);
   if (pbResult.status === 'rejected') throw pbResult.reason;
-  const cachePath = await cache.commit(song);
+  if (dlResult.status === 'rejected') throw dlResult.reason;
   return {
     song, fromCache: false, resumedFrom: offset, downloadedBytes: song.size - offset, pcmBytes: pbResult.value,
     firstAudioMs, totalMs: performance.now() - t0, underruns: sink.stats().underruns, cachePath,
   };
 }
 
-/** Plays a stream pushed to this client (play-on, relay) into a sink; returns the PCM byte count. */
+/**
+ * Plays a stream pushed to this client (play-on, relay) into a sink; returns the PCM byte count.
+ * A stream that fails or is cancelled (AudioLabClient.cancel) leaves no recording.
+ */
 export async function playIncoming(stream: IncomingStream, sink: AudioSink): Promise<number> {
   return feedSink(stream as AsyncIterable<Buffer>, stream.header.size, sink, () => {}, () => {});
 }

@@ -10,9 +10,11 @@ import { dirname, join, resolve } from 'node:path';
 import { AudioLabError, toAudioLabError } from '../protocol/errors.ts';
 import { AudioLabClient, parseServerAddress } from './client.ts';
 import { SongCache } from './cache.ts';
-import { playIncoming, playSong } from './player.ts';
+import { playSong } from './player.ts';
+import { Receiver, takesManyStreams } from './receiver.ts';
 import { createSink, RecorderSink } from './sinks/index.ts';
-import type { IncomingStream } from './incoming.ts';
+import type { AudioSink } from './sinks/sink.ts';
+import type { StreamHeader } from './incoming.ts';
 
 export type Step =
   | { do: 'connect' }
@@ -89,10 +91,19 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
   const client = new AudioLabClient({ host, port, name: opts.name ?? sc.name ?? 'scenario', ...(sc.bind ? { localAddress: sc.bind } : {}) });
   const cache = new SongCache(sc.cache ?? join(process.cwd(), '.cache', 'scenario-songs'));
   const results: StepResult[] = [];
-  const queue: IncomingStream[] = [];
+  // streams pushed to us are played as they come, each into the sink of the listen step under way
+  let listening: Extract<Step, { do: 'listen' }> = { do: 'listen', count: 0 };
+  const receiverOptions = {
+    maxConcurrent: 8,
+    sinkFor: async (h: StreamHeader): Promise<AudioSink> => (listening.recordDir
+      ? new RecorderSink(join(listening.recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: listening.realtime ?? false, createDirs: true })
+      : createSink(listening.sink ?? 'null', { realtime: listening.realtime ?? false, createDirs: true })),
+  };
+  const receiver = new Receiver(client, receiverOptions);
+  const outcomes: Array<{ text: string } | { error: AudioLabError }> = [];
   let wake: (() => void) | undefined;
-  client.on('stream', (s) => { queue.push(s); wake?.(); });
-  client.inviteHandler = () => true;
+  receiver.on('received', (h, pcm) => { outcomes.push({ text: `${h.kind} ${h.song} from ${h.from} (${pcm} PCM bytes)` }); wake?.(); });
+  receiver.on('failed', (h, error) => { outcomes.push({ error: new AudioLabError(error.code, `${h.kind} ${h.song} from ${h.from}: ${error.message}`) }); wake?.(); });
 
   /** A plain name is one target; a pattern ("listener*") is every listening client it matches. */
   const targetsOf = (name: string): string[] => (name.includes('*') ? client.clients.filter((c) => c.listening && matches(name, c.name)).map((c) => c.name) : [name]);
@@ -134,23 +145,22 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
         return `uploaded as ${d.name} (${d.song.size} bytes)`;
       }
       case 'listen': {
+        listening = step;
+        // one device or wav: file takes one stream at a time (others are refused as busy)
+        receiverOptions.maxConcurrent = takesManyStreams(step.sink ?? 'null', step.recordDir) ? 8 : 1;
         await client.listen(true);
         const end = Date.now() + (step.timeoutMs ?? 120_000);
         const got: string[] = [];
         while (got.length < step.count) {
-          let s = queue.shift();
-          while (!s) {
+          let o = outcomes.shift();
+          while (!o) {
             const left = end - Date.now();
             if (left <= 0) throw new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `received ${got.length} of ${step.count} streams`);
             await new Promise<void>((r) => { wake = r; setTimeout(r, Math.min(left, 200)); });
-            s = queue.shift();
+            o = outcomes.shift();
           }
-          const h = s.header;
-          const sink = step.recordDir
-            ? new RecorderSink(join(step.recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: step.realtime ?? false, createDirs: true })
-            : await createSink(step.sink ?? 'null', { realtime: step.realtime ?? false, createDirs: true });
-          const pcm = await playIncoming(s, sink);
-          got.push(`${h.kind} ${h.song} from ${h.from} (${pcm} PCM bytes)`);
+          if ('error' in o) throw o.error;
+          got.push(o.text);
         }
         return got.join('; ');
       }

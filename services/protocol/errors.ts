@@ -45,6 +45,8 @@ export const LOCAL_ERRORS = {
   AUDIOLAB_ERR_SINK: 'Audio output failed',
   AUDIOLAB_ERR_SCENARIO: 'Scenario step failed',
   AUDIOLAB_ERR_USAGE: 'Invalid command-line usage',
+  AUDIOLAB_ERR_INTERRUPTED: 'Interrupted (Ctrl-C)',
+  AUDIOLAB_ERR_FILE: 'A local file cannot be read',
   // Captures
   AUDIOLAB_ERR_CAPTURE_FORMAT: 'Not a pcap or pcapng capture',
   AUDIOLAB_ERR_CAPTURE_TRUNCATED: 'Capture file is truncated',

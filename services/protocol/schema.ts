@@ -49,6 +49,8 @@ export const MESSAGES = {
   STREAM_ABORT: { code: 0x24, dir: 'both', body: 'json', fields: { streamId: 'uint', code: 'string', message: 'string' },
     doc: 'The stream stops before its end; code says why.' },
 
+  RECEIVED: { code: 0x26, dir: 'c2s', body: 'json', fields: { streamId: 'uint', bytes: 'uint' },
+    doc: 'The receiver of a pushed stream (play-on, relay) has every byte, verified against STREAM_END\'s size and sha256; only then is the sender told OK.' },
   PLAYED: { code: 0x25, dir: 'c2s', body: 'json', fields: { song: 'string', sha256: 'string', source: 'string' },
     doc: 'The client played a song without a transfer (source: cache). No answer; lets the server (and a capture) see cached replays.' },
 
@@ -71,7 +73,7 @@ export const MESSAGES = {
     doc: 'Go ahead: send the DATA frames of an UPLOAD or SEND_TO with this streamId.' },
 
   OK: { code: 0x7e, dir: 's2c', body: 'json', fields: { req: 'uint', streamId: 'uint?', bytes: 'uint?', status: 'string?' },
-    doc: 'The request req succeeded (LISTEN; PLAY_ON and SEND_TO once delivered).' },
+    doc: 'The request req succeeded (LISTEN; PLAY_ON and SEND_TO once the receiver confirmed it has everything: RECEIVED).' },
   ERROR: { code: 0x7f, dir: 'both', body: 'json', fields: { req: 'uint?', streamId: 'uint?', code: 'string', message: 'string', fatal: 'boolean?' },
     doc: 'A request failed, or (fatal) the connection is about to close. code is a stable AUDIOLAB_ERR_* string.' },
 } as const satisfies Record<string, MessageSpec>;

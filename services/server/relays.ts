@@ -6,7 +6,7 @@
  * broken rule aborts both sides with a coded error.
  */
 import { AudioLabError, toAudioLabError } from '../protocol/errors.ts';
-import type { MessageOf } from '../protocol/index.ts';
+import type { AudioFormat, MessageOf } from '../protocol/index.ts';
 import { StreamCheck } from '../common/stream-check.ts';
 import { checkSongName } from './names.ts';
 import { publicMessage, SHA256_RE, type Session } from './session.ts';
@@ -20,6 +20,7 @@ export interface Relay {
   name: string;
   size: number;
   sha256: string;
+  format: AudioFormat;
   /** In order, within the size, hashed: the relay's stream into the server. */
   check: StreamCheck;
   seq: number;
@@ -47,7 +48,7 @@ export async function startRelay(s: Session, msg: MessageOf<'SEND_TO'>): Promise
     return;
   }
   const relay: Relay = {
-    req: msg.req, idA, idB, source: s, target, name, size: msg.size, sha256: msg.sha256,
+    req: msg.req, idA, idB, source: s, target, name, size: msg.size, sha256: msg.sha256, format: msg.format,
     check: new StreamCheck(msg), seq: 0, waitingDrain: false, startedAt: performance.now(),
   };
   s.relaysOut.set(idA, relay);
@@ -86,9 +87,18 @@ export function endRelay(s: Session, relay: Relay, msg: MessageOf<'STREAM_END'>)
   }
   dropRelay(relay);
   relay.target.conn.send({ type: 'STREAM_END', streamId: relay.idB, bytes: relay.check.position, sha256: digest });
-  s.conn.send({ type: 'OK', req: relay.req, streamId: relay.idA, bytes: relay.check.position, status: 'relayed' });
-  const ms = performance.now() - relay.startedAt;
-  s.log.info('relay.end', { idA: relay.idA, idB: relay.idB, target: relay.target.info.name, bytes: relay.check.position, ms: Math.round(ms) });
+  s.log.info('relay.sent', { idA: relay.idA, idB: relay.idB, bytes: relay.check.position });
+  // the sender hears OK only once the receiver confirms it has every byte (RECEIVED)
+  void relay.target.delivered(relay.idB, relay.size, relay.format).then((failed) => {
+    const ms = Math.round(performance.now() - relay.startedAt);
+    if (failed) {
+      s.log.warn('relay.fail', { idA: relay.idA, code: failed.code, error: failed.message, side: 'receipt' });
+      s.conn.sendError(failed.code, failed.message, { req: relay.req, streamId: relay.idA });
+      return;
+    }
+    s.conn.send({ type: 'OK', req: relay.req, streamId: relay.idA, bytes: relay.check.position, status: 'relayed' });
+    s.log.info('relay.end', { idA: relay.idA, idB: relay.idB, target: relay.target.info.name, bytes: relay.check.position, ms });
+  });
 }
 
 export function failRelay(s: Session, relay: Relay, err: AudioLabError): void {

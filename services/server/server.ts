@@ -132,8 +132,10 @@ export class AudioLabServer {
     return [...this.readySessions()].map((s) => s.info);
   }
 
-  findByName(name: string): Session | undefined {
-    for (const s of this.readySessions()) if (s.info.name === name) return s;
+  /** The client with this name, else the one connected from this address (IP:PORT, as WELCOME and PRESENCE show it). */
+  findPeer(nameOrAddress: string): Session | undefined {
+    for (const s of this.readySessions()) if (s.info.name === nameOrAddress) return s;
+    for (const s of this.readySessions()) if (s.info.address === nameOrAddress) return s;
     return undefined;
   }
 

@@ -13,7 +13,7 @@
  *
  * This module dispatches the messages and keeps the plays; uploads.ts and relays.ts handle those.
  */
-import { AudioLabError, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
+import { AudioLabError, isWireErrorCode, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import type { Connection } from '../common/connection.ts';
 import type { Logger } from '../common/log.ts';
 import { pagesOf, SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
@@ -34,6 +34,7 @@ export function publicMessage(err: AudioLabError): string {
 }
 
 export type InviteAnswer = { kind: 'accept' } | { kind: 'refuse'; reason: string } | { kind: 'gone' } | { kind: 'timeout' };
+type ReceiptAnswer = { kind: 'received'; bytes: number } | { kind: 'aborted'; code: string; message: string } | { kind: 'gone' } | { kind: 'timeout' };
 
 export class Session {
   readonly server: AudioLabServer;
@@ -50,6 +51,8 @@ export class Session {
   private readonly openedAt = Date.now();
   private readonly plays = new Map<number, AbortController>();
   private readonly invites = new Map<number, (a: InviteAnswer) => void>();
+  /** Senders waiting for this (receiving) session's RECEIVED, by stream id. */
+  private readonly receipts = new Map<number, (a: ReceiptAnswer) => void>();
   private pauses = 0;
   private helloTimer: NodeJS.Timeout | undefined;
   /** Malformed messages since the last good one. */
@@ -109,6 +112,7 @@ export class Session {
       case 'BYE': this.log.info('conn.bye', { reason: msg.reason }); this.conn.socket.end(); return;
       case 'LIST': return this.sendPages(pagesOf(this.server.catalog.list()), (songs, more) => ({ type: 'CATALOG', req: msg.req, songs, ...(more ? { more } : {}) }));
       case 'PLAY': return this.onPlay(msg);
+      case 'RECEIVED': this.receipts.get(msg.streamId)?.({ kind: 'received', bytes: msg.bytes }); return;
       case 'PLAYED': this.log.info('song.played', { song: msg.song, source: msg.source }); return;
       case 'UPLOAD': return startUpload(this, msg);
       case 'DATA': return this.onData(msg);
@@ -247,6 +251,34 @@ export class Session {
       dropRelay(inRelay);
       inRelay.source.conn.sendError('AUDIOLAB_ERR_REFUSED', `Receiver aborted: ${msg.message}`, { req: inRelay.req, streamId: inRelay.idA });
     }
+    // after STREAM_END: the receiver found the stream broken (size or sha256), or gave up on it
+    this.receipts.get(msg.streamId)?.({ kind: 'aborted', code: msg.code, message: msg.message });
+  }
+
+  /**
+   * Waits until this (receiving) session confirms with RECEIVED that it has every byte of a pushed
+   * stream whose STREAM_END was just sent; resolves with the error for its sender, or null. Called in
+   * the turn that sent STREAM_END, so the answer cannot come first. A receiver that plays at the
+   * song's pace reads the last bytes about a song's length after they were sent: it has that long
+   * plus the stall timeout.
+   */
+  delivered(streamId: number, size: number, format: AudioFormat): Promise<AudioLabError | null> {
+    const byteRate = format.sampleRate * format.channels * (format.bitsPerSample / 8);
+    const withinMs = this.server.config.streamStallMs + (byteRate > 0 ? Math.ceil((size / byteRate) * 1000) : 0);
+    const who = this.info.name;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answer({ kind: 'timeout' }), withinMs);
+      const answer = (a: ReceiptAnswer): void => {
+        clearTimeout(timer);
+        this.receipts.delete(streamId);
+        if (a.kind === 'received') resolve(a.bytes === size ? null : new AudioLabError('AUDIOLAB_ERR_SIZE_MISMATCH', `${who} confirmed ${a.bytes} of ${size} bytes`));
+        else if (a.kind === 'aborted') resolve(new AudioLabError(isWireErrorCode(a.code) ? a.code : 'AUDIOLAB_ERR_REFUSED', `${who} did not keep the stream: ${a.message}`));
+        else if (a.kind === 'gone') resolve(new AudioLabError('AUDIOLAB_ERR_PEER_GONE', `${who} disconnected before confirming it had everything`));
+        else resolve(new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `${who} did not confirm it had everything within ${withinMs} ms`));
+      };
+      this.receipts.set(streamId, answer);
+      if (this.conn.isClosed) answer({ kind: 'gone' });
+    });
   }
 
   // ---- LISTEN, PLAY_ON, SEND_TO ------------------------------------------------------------------
@@ -260,10 +292,10 @@ export class Session {
 
   /** Finds a receiver for PLAY_ON / SEND_TO, or answers the request with the reason there is none. */
   findReceiver(req: number, target: string): Session | undefined {
-    const t = this.server.findByName(target);
-    if (!t) this.reject(req, 'AUDIOLAB_ERR_NO_SUCH_CLIENT', `No client named ${JSON.stringify(target)} is online`);
-    else if (!t.info.listening) this.reject(req, 'AUDIOLAB_ERR_NOT_LISTENING', `${target} does not accept streams`);
-    else if (t === this) this.reject(req, 'AUDIOLAB_ERR_NO_SUCH_CLIENT', 'A client cannot stream to itself');
+    const t = this.server.findPeer(target);
+    if (!t) this.reject(req, 'AUDIOLAB_ERR_NO_SUCH_CLIENT', `No client named ${JSON.stringify(target)} or at that address is online`);
+    else if (t === this) this.reject(req, 'AUDIOLAB_ERR_NO_SUCH_CLIENT', `${target} is you: name another client (the clients online are shown on connecting)`);
+    else if (!t.info.listening) this.reject(req, 'AUDIOLAB_ERR_NOT_LISTENING', `${t.info.name} does not accept streams (it has to run listen, or choose Listen in the menu)`);
     else if (t.streamCount >= MAX_STREAMS_PER_CLIENT) this.reject(req, 'AUDIOLAB_ERR_BUSY', `${target} is receiving too many streams`);
     else return t;
     return undefined;
@@ -303,6 +335,8 @@ export class Session {
     if (this.answerToError(msg.req, target.info.name, answer)) return;
     try {
       const bytes = await target.sendLibrarySong(streamId, 'play-on', i.name, 0, this.info.name);
+      const failed = await target.delivered(streamId, i.size, entry.wav.format);
+      if (failed) throw failed;
       this.conn.send({ type: 'OK', req: msg.req, streamId, bytes, status: 'played' });
     } catch (err) {
       const e = toAudioLabError(err);
@@ -361,6 +395,7 @@ export class Session {
       this.log.warn('relay.fail', { idA: relay.idA, code: 'AUDIOLAB_ERR_PEER_GONE', side: 'target' });
     }
     for (const answer of [...this.invites.values()]) answer({ kind: 'gone' });
+    for (const answer of [...this.receipts.values()]) answer({ kind: 'gone' });
     this.log.info('conn.close', { bytesIn: this.conn.bytesIn, bytesOut: this.conn.bytesOut, ms: Date.now() - this.openedAt });
   }
 }

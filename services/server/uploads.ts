@@ -26,7 +26,7 @@ export async function startUpload(s: Session, msg: MessageOf<'UPLOAD'>): Promise
     return s.reject(msg.req, toAudioLabError(err).code, toAudioLabError(err).message);
   }
   const max = s.server.config.maxUploadBytes;
-  if (msg.size > max) return s.reject(msg.req, 'AUDIOLAB_ERR_TOO_LARGE', `${msg.size} bytes exceeds the upload limit of ${max}`);
+  if (msg.size > max) return s.reject(msg.req, 'AUDIOLAB_ERR_TOO_LARGE', `${mib(msg.size)} is more than this server's upload limit of ${mib(max)} (the server's --max-upload raises it)`);
   if (msg.size < 44) return s.reject(msg.req, 'AUDIOLAB_ERR_BAD_FORMAT', 'Too small to be a WAV file');
   if (!SHA256_RE.test(msg.sha256)) return s.reject(msg.req, 'AUDIOLAB_ERR_BAD_PAYLOAD', 'sha256 must be 64 lowercase hex digits');
   if (s.checkBusy(msg.req)) return;
@@ -90,3 +90,5 @@ export async function endUpload(s: Session, streamId: number, up: Upload): Promi
     await failUpload(s, streamId, up, toAudioLabError(err));
   }
 }
+
+const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(n < 1024 * 1024 ? 2 : 1)} MiB`;

@@ -92,6 +92,24 @@ describe('cache', () => {
     expect(again.pcmBytes).toBe(705600);
   });
 
+  it('rebuilds a garbage index.json from the cached files: none is orphaned, eviction still sees them all', async () => {
+    lab = await startServer();
+    const c = await lab.client('a');
+    const dir = join(await tempDir(), 'cache');
+    const first = new SongCache(dir);
+    const a = await playSong(c, 'ode-to-joy.wav', { cache: first, sink: new NullSink() });
+    const b = await playSong(c, 'scale-24bit-48k.wav', { cache: first, sink: new NullSink() });
+    await writeFile(join(dir, 'index.json'), '{"not": "an index"');
+    const again = new SongCache(dir);
+    const replay = await playSong(c, 'ode-to-joy.wav', { cache: again, sink: new NullSink() });
+    expect(replay.fromCache).toBe(true);
+    expect((await again.entries()).map((e) => e.sha256).sort()).toEqual([a.song.sha256, b.song.sha256].sort());
+    // a cache that holds one song: the next download evicts both older ones, which a lost index would have kept for ever
+    const small = new SongCache(dir, 400_000);
+    const c3 = await playSong(c, 'frere-jacques-8bit.wav', { cache: small, sink: new NullSink() });
+    expect((await readdir(dir)).filter((f) => f.endsWith('.wav'))).toEqual([`${c3.song.sha256}.wav`]);
+  });
+
   it('refetches a corrupt entry', async () => {
     lab = await startServer();
     const c = await lab.client('a');

@@ -20,6 +20,7 @@ const EXAMPLES: { [N in MessageName]: Extract<Message, { type: N }> } = {
   BYE: { type: 'BYE', reason: 'quit' },
   LIST: { type: 'LIST', req: 1 },
   CATALOG: { type: 'CATALOG', req: 1, songs: [song] },
+  RECEIVED: { type: 'RECEIVED', streamId: 3, bytes: 176444 },
   PLAYED: { type: 'PLAYED', song: 'tone.wav', sha256: 'ab'.repeat(32), source: 'cache' },
   PLAY: { type: 'PLAY', req: 2, song: 'tone.wav', offset: 0 },
   STREAM_START: { type: 'STREAM_START', req: 2, streamId: 3, kind: 'play', song: 'tone.wav', size: 176444, offset: 0, sha256: 'ab'.repeat(32), format },

@@ -11,8 +11,8 @@ export { NullSink, RecorderSink, SpeakerSink, probeSpeaker };
 
 export const SINK_HELP = 'auto | speaker | null | wav:FILE  (auto: speaker if a sound device works, else null)';
 
-/** A sink from its word. A `wav:` file's folder must exist unless `createDirs` (a scenario's recording folders). */
-export async function createSink(spec: string, options: { realtime?: boolean; onUnderrun?: (u: Underrun) => void; createDirs?: boolean } = {}): Promise<AudioSink> {
+/** A sink from its word. A `wav:` file's folder must exist unless `createDirs` (a scenario's recording folders). `auto` without a sound device tells `onFallback` why. */
+export async function createSink(spec: string, options: { realtime?: boolean; onUnderrun?: (u: Underrun) => void; createDirs?: boolean; onFallback?: (reason: string) => void } = {}): Promise<AudioSink> {
   const realtime = options.realtime ?? false;
   if (spec === 'speaker') return new SpeakerSink();
   if (spec === 'null') return new NullSink({ realtime });
@@ -21,6 +21,11 @@ export async function createSink(spec: string, options: { realtime?: boolean; on
     if (!options.createDirs) await assertFolder(path);
     return new RecorderSink(path, { realtime, createDirs: options.createDirs ?? false, ...(options.onUnderrun ? { onUnderrun: options.onUnderrun } : {}) });
   }
-  if (spec === 'auto') return (await probeSpeaker()).ok ? new SpeakerSink() : new NullSink({ realtime });
+  if (spec === 'auto') {
+    const probe = await probeSpeaker();
+    if (probe.ok) return new SpeakerSink();
+    options.onFallback?.(probe.reason);
+    return new NullSink({ realtime });
+  }
   throw new AudioLabError('AUDIOLAB_ERR_USAGE', `Unknown sink ${JSON.stringify(spec)} (want ${SINK_HELP})`);
 }

@@ -27,6 +27,8 @@ export class NullSink implements AudioSink {
     await this.clock?.drain();
   }
 
+  async abort(): Promise<void> {}
+
   stats(): SinkStats {
     return { bytes: this.bytes, underruns: this.clock?.underruns ?? [] };
   }

@@ -11,7 +11,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { dirname } from 'node:path';
 import wav from 'wav';
@@ -89,6 +89,20 @@ export class RecorderSink implements AudioSink {
       await fh.close();
     }
     await rename(this.tmpPath, this.path);
+  }
+
+  /** Drops the unfinished recording: nothing appears under its name, and its `.recording` file is removed. */
+  async abort(): Promise<void> {
+    const w = this.writer;
+    const file = this.file;
+    this.writer = undefined;
+    this.file = undefined;
+    if (w && file) {
+      w.unpipe(file);
+      file.destroy();
+      await finished(file).catch(() => {});
+    }
+    await rm(this.tmpPath, { force: true });
   }
 
   stats(): SinkStats {

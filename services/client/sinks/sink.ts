@@ -12,8 +12,10 @@ export interface AudioSink {
   open(format: AudioFormat): Promise<void>;
   /** Resolves when the sink can take more (real-time sinks pace here). */
   write(pcm: Buffer): Promise<void>;
-  /** Plays out what is queued and releases the device or file. */
+  /** Plays out what is queued and releases the device or file; a recording appears under its name. */
   close(): Promise<void>;
+  /** The stream failed or was stopped: releases the device or file at once, and keeps nothing partial. */
+  abort(): Promise<void>;
   stats(): SinkStats;
 }
 

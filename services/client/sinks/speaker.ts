@@ -90,6 +90,14 @@ export class SpeakerSink implements AudioSink {
     await closed;
   }
 
+  /** Stops at once: what the device has queued is dropped. */
+  async abort(): Promise<void> {
+    const s = this.speaker;
+    if (!s) return;
+    this.speaker = undefined;
+    s.destroy();
+  }
+
   stats(): SinkStats {
     return { bytes: this.bytes, underruns: this.clock?.underruns ?? [] };
   }
