@@ -12,11 +12,12 @@ import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
 /**
  * Connects, runs `fn`, and closes. Ctrl-C closes the connection, so whatever `fn` waits for fails
- * at once (the command then exits 130); commands that hold files stop them cleanly first.
+ * at once (the command then exits 130). `ownInterrupt`: `fn` answers Ctrl-C itself, telling its
+ * peers before the connection closes.
  */
-async function withClient(ctx: CommandContext, fn: (c: AudioLabClient) => Promise<number>, quiet = false): Promise<number> {
-  const client = await connectClient(ctx, quiet);
-  const hangUp = (): void => { void client.close('interrupted').catch(() => {}); };
+async function withClient(ctx: CommandContext, fn: (c: AudioLabClient) => Promise<number>, options: { quiet?: boolean; ownInterrupt?: boolean } = {}): Promise<number> {
+  const client = await connectClient(ctx, options.quiet);
+  const hangUp = (): void => { if (!options.ownInterrupt) void client.close('interrupted').catch(() => {}); };
   ctx.signal.addEventListener('abort', hangUp);
   try {
     return await fn(client);
@@ -44,7 +45,7 @@ export const listCommand: Command = {
         process.stdout.write(`${s.name.padEnd(w)}  ${fmtMs(s.durationMs).padStart(8)}  ${fmt.padEnd(22)}  ${fmtBytes(s.size).padStart(9)}  ${s.sha256.slice(0, 12)}…\n`);
       }
       return 0;
-    }, ctx.values.json === true);
+    }, { quiet: ctx.values.json === true });
   },
 };
 
@@ -151,7 +152,7 @@ export const listenCommand: Command = {
         throw new AudioLabError(serverGone.code, `${serverGone.message}. Nothing partial was kept. Is the server running? Start it (audiolab server), then listen again.`);
       }
       return failed > 0 || received < (Number.isFinite(count) ? count : 0) ? 1 : 0;
-    });
+    }, { ownInterrupt: true });
   },
 };
 

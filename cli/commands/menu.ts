@@ -47,7 +47,6 @@ export const menuCommand: Command = {
     rl.on('close', () => finish({ kind: 'eof' }));
     // in a terminal readline takes Ctrl-C itself: make it the process's interrupt (exit 130)
     rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
-    ctx.signal.addEventListener('abort', () => { finish({ kind: 'quit' }); void client.close('interrupted').catch(() => {}); });
     client.on('close', (err) => finish({ kind: 'gone', error: err ?? new AudioLabError('AUDIOLAB_ERR_CONNECTION', 'The server closed the connection') }));
     const ask = async (q: string): Promise<string | undefined> => {
       if (end) return undefined;
@@ -64,6 +63,12 @@ export const menuCommand: Command = {
       maxConcurrent: takesManyStreams(String(ctx.values.sink ?? 'auto'), undefined) ? 8 : 1,
       sinkFor: () => sinkFrom(ctx),
       onAccept: (inv) => say(`\n* ${inv.from} ${inv.kind === 'relay' ? 'sends you' : 'plays'} ${inv.song} (${fmtBytes(inv.size)}) — playing`),
+    });
+    // Ctrl-C: the senders of streams under way are told first, then the connection closes, so
+    // whatever the menu waits for ends at once
+    ctx.signal.addEventListener('abort', () => {
+      finish({ kind: 'quit' });
+      void receiver.stop('the receiver was interrupted (Ctrl-C)').finally(() => client.close('interrupted')).catch(() => {});
     });
     receiver.on('received', (h, pcm) => say(`* finished ${h.song} from ${h.from ?? 'server'}: ${fmtBytes(pcm)} played`));
     receiver.on('failed', (h, e) => say(`* ${h.song} from ${h.from ?? 'server'} failed (${e.code}): ${e.message}`));

@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bigWav, MUSIC, tempDir } from '../helpers.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { bigWav, MUSIC, ROOT, tempDir } from '../helpers.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
 import { probeSpeaker } from '../../services/client/sinks/speaker.ts';
 import { audiolabProc, killAll, serverProc, throttleProxy, type Proc } from './processes.ts';
@@ -17,7 +19,7 @@ afterEach(() => killAll());
 
 async function musicDir(): Promise<string> {
   const dir = await tempDir('audiolab-music-');
-  await cp(join(MUSIC, 'ode-to-joy.wav'), join(dir, 'ode-to-joy.wav'));
+  for (const f of ['ode-to-joy.wav', 'frere-jacques-8bit.wav']) await cp(join(MUSIC, f), join(dir, f));
   // 2 MiB of 44.1 kHz stereo: 11.9 s played in real time
   await writeFile(join(dir, 'long.wav'), bigWav(2 * 1024 * 1024, 7));
   return dir;
@@ -78,6 +80,20 @@ describe('the menu', () => {
     expect(menu.stderr()).toContain('interrupted');
   });
 
+  it('exits 130 on Ctrl-C typed in a terminal (readline takes it there, not the process)', async () => {
+    const { address } = await serverProc(await musicDir());
+    // script(1) (util-linux) runs the menu on a pseudo-terminal; -e returns its exit code
+    const child = spawn('script', ['-qefc', `${process.execPath} ${join(ROOT, 'bin/audiolab.mjs')} menu --server ${address} --sink null`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Choose [1-7]') && !child.stdin.writableEnded) child.stdin.end('\x03');
+    });
+    const [code] = await once(child, 'close') as [number];
+    expect(out).toContain('interrupted (Ctrl-C)');
+    expect(code).toBe(130);
+  });
+
   it('shows each online client with its address', async () => {
     const { address } = await serverProc(await musicDir());
     const l = audiolabProc(['listen', '--server', address, '--name', 'lis', '--sink', 'null']);
@@ -127,13 +143,19 @@ describe('listen', () => {
     await l.waitFor(/stream long\.wav from tx failed \(AUDIOLAB_ERR_PEER_GONE\)/);
     expect(await readdir(rec)).toEqual([]);
     // still listening: a whole stream is recorded whole
-    const p = audiolabProc(['play-on', 'rx', 'ode-to-joy.wav', '--server', address, '--name', 'pp']);
+    const p = audiolabProc(['play-on', 'rx', 'frere-jacques-8bit.wav', '--server', address, '--name', 'pp']);
     expect((await p.exit).code).toBe(0);
-    await l.waitFor(/received play-on of ode-to-joy\.wav/);
-    expect(await readdir(rec)).toEqual(['pp--ode-to-joy.wav']);
-    await wholeWav(join(rec, 'pp--ode-to-joy.wav'));
+    await l.waitFor(/received play-on of frere-jacques-8bit\.wav/);
+    expect(await readdir(rec)).toEqual(['pp--frere-jacques-8bit.wav']);
+    await wholeWav(join(rec, 'pp--frere-jacques-8bit.wav'));
+    // Ctrl-C mid-relay: the recording under way is dropped, its sender told
+    const s2 = audiolabProc(['send-to', 'rx', join(dir, 'long.wav'), '--server', address, '--name', 'tx2']);
+    await fileAppears(join(rec, 'tx2--long.wav.recording'));
     l.child.kill('SIGINT');
     expect((await l.exit).code).toBe(130);
+    expect((await s2.exit).code).toBe(1);
+    expect(s2.stderr()).toMatch(/AUDIOLAB_ERR_REFUSED.*interrupted/);
+    expect(await readdir(rec)).toEqual(['pp--frere-jacques-8bit.wav']);
   });
 
   it('tells a sender its stream failed when the receiver is killed mid-way, even after every byte was sent', async () => {
