@@ -87,6 +87,8 @@ export interface AnalysisResult {
     partial: boolean;
     warnings: Array<{ offset: number; message: string }>;
     decodeIssues: Record<string, number>;
+    /** Packets whose link type or ethertype the decoder does not follow, by that type ("linktype 147", "ethertype 0x88cc"). */
+    undecoded: Record<string, number>;
   };
   connections: ConnectionReport[];
   flagFilters: typeof FLAG_FILTERS;
@@ -186,6 +188,7 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisRes
   // field in place, but boxes it anew for each store into a closure variable (one allocation per packet).
   const st = { t0Sec: -1, t0Nsec: 0, lastTime: 0, tcpPackets: 0, bytes: 0 };
   const issues: Record<string, number> = {};
+  const undecoded: Record<string, number> = {};
   let startTime: string | null = null;
   let summary: ReadSummary;
   try {
@@ -199,22 +202,27 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisRes
       st.lastTime = time;
       dp.time = time;
       st.bytes += raw.origlen;
-      const status = decodePacket(raw.buf, raw.linktype, dp, raw.offset, raw.offset + raw.caplen);
+      const status = decodePacket(raw.buf, raw.linktype, dp, raw.offset, raw.offset + raw.caplen, raw.offset + raw.origlen);
       if (status === 'ok') {
         st.tcpPackets++;
         tracker.handle(dp, raw.index, raw.origlen, raw.buf, raw.caplen < raw.origlen || dp.headerTruncated);
       } else {
         issues[status] = (issues[status] ?? 0) + 1;
+        // what is not decoded is named, never dropped silently
+        if (dp.unknownType >= 0) {
+          const what = status === 'unsupported-link' ? `linktype ${dp.unknownType}` : `ethertype 0x${dp.unknownType.toString(16).padStart(4, '0')}`;
+          undecoded[what] = (undecoded[what] ?? 0) + 1;
+        }
       }
     }, options.onProgress ? { onProgress: options.onProgress } : {});
   } catch (err) {
     if (err instanceof AudioLabError && tracker.connections.length > 0) {
       // keep what was read: the caller gets the partial result on the error
-      (err.context as Record<string, unknown>).partialResult = build(path, partialSummary(err), tracker.connections.map(connectionReport), st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
+      (err.context as Record<string, unknown>).partialResult = build(path, partialSummary(err), tracker.connections.map(connectionReport), st.tcpPackets, st.bytes, issues, undecoded, startTime, st.lastTime);
     }
     throw err;
   }
-  return build(path, summary, tracker.connections.map(connectionReport), st.tcpPackets, st.bytes, issues, startTime, st.lastTime);
+  return build(path, summary, tracker.connections.map(connectionReport), st.tcpPackets, st.bytes, issues, undecoded, startTime, st.lastTime);
 }
 
 /** What is known of a capture whose reading failed with `err` after some packets. */
@@ -223,7 +231,7 @@ function partialSummary(err: AudioLabError): ReadSummary {
 }
 
 /** The result document from the reader's summary, the connections' reports and the capture's counts. */
-function build(path: string, summary: ReadSummary, connections: ConnectionReport[], tcpPackets: number, bytes: number, issues: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {
+function build(path: string, summary: ReadSummary, connections: ConnectionReport[], tcpPackets: number, bytes: number, issues: Record<string, number>, undecoded: Record<string, number>, startTime: string | null, lastTime: number): AnalysisResult {
   return {
     schemaVersion: SCHEMA_VERSION,
     generator: 'tcp-audio-lab analyze',
@@ -240,6 +248,7 @@ function build(path: string, summary: ReadSummary, connections: ConnectionReport
       partial: summary.partial,
       warnings: summary.warnings,
       decodeIssues: issues,
+      undecoded,
     },
     connections,
     flagFilters: FLAG_FILTERS,

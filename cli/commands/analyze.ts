@@ -24,6 +24,8 @@ function summary(r: AnalysisResult): string {
   }
   const more = r.connections.length - LISTED;
   if (more > 0) lines.push(`  … and ${more} more connection(s): all of them are in --json and --out`);
+  const undecoded = Object.entries(r.capture.undecoded);
+  if (undecoded.length > 0) lines.push(`  not decoded (no IP found inside): ${undecoded.map(([what, n]) => `${n} × ${what}`).join(', ')}`);
   return lines.join('\n');
 }
 

@@ -8,10 +8,12 @@ const tshark = (args: string[]): string => execFileSync('tshark', ['-n', ...args
 export interface OracleFrame { frame: number; stream: number; src: string; sport: number; len: number; irtt: number | null; mss: number | null }
 
 export function tsharkFrames(file: string): OracleFrame[] {
-  const out = tshark(['-r', file, '-Y', 'tcp', '-T', 'fields', '-E', 'separator=;', '-e', 'frame.number', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'tcp.len', '-e', 'tcp.analysis.initial_rtt', '-e', 'tcp.options.mss_val']);
+  const out = tshark(['-r', file, '-Y', 'tcp', '-T', 'fields', '-E', 'separator=;', '-E', 'occurrence=l', '-e', 'frame.number', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'tcp.len', '-e', 'tcp.analysis.initial_rtt', '-e', 'tcp.options.mss_val', '-e', 'frame.protocols']);
   return out.trim().split('\n').filter(Boolean).map((l) => {
-    const [frame, stream, ip4, ip6, sport, len, irtt, mss] = l.split(';');
-    return { frame: Number(frame), stream: Number(stream), src: ip4 || ip6 || '', sport: Number(sport), len: Number(len), irtt: irtt ? Number(irtt) : null, mss: mss ? Number(mss) : null };
+    const [frame, stream, ip4, ip6, sport, len, irtt, mss, protocols] = l.split(';');
+    // in a tunnel the innermost IP is the one that carries the TCP (6in4: IPv6 inside IPv4)
+    const inner = /(ipv6|ip):tcp/.exec(protocols ?? '')?.[1];
+    return { frame: Number(frame), stream: Number(stream), src: (inner === 'ipv6' ? ip6 : ip4) || ip4 || ip6 || '', sport: Number(sport), len: Number(len), irtt: irtt ? Number(irtt) : null, mss: mss ? Number(mss) : null };
   });
 }
 
