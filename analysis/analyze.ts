@@ -8,7 +8,7 @@ import * as packet from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
 import { FLAG_FILTERS, type FlagName } from './tcp/flags.ts';
 import { round } from './tcp/stats.ts';
-import type { TcpConnection, Direction, LadderStep } from './tcp/connection.ts';
+import { seen, type TcpConnection, type Direction, type LadderStep } from './tcp/connection.ts';
 
 // a local constant, not a live import binding, for the call made for every packet (see tcp/rules.ts)
 const { decodePacket, newDecodedPacket } = packet;
@@ -136,10 +136,10 @@ export function connectionReport(c: TcpConnection): ConnectionReport {
   const dur = c.end - c.start;
   const both = (k: 'sackPerm' | 'timestamps'): boolean => Boolean(co?.[k] && so?.[k]);
   const ws = co?.wscale != null && so?.wscale != null;
-  const firstFin = c2s.firstFin >= 0 && (s2c.firstFin < 0 || c2s.firstFin <= s2c.firstFin) ? 'client' : s2c.firstFin >= 0 ? 'server' : null;
+  const firstFin = seen(c2s.firstFin) && (!seen(s2c.firstFin) || c2s.firstFin <= s2c.firstFin) ? 'client' : seen(s2c.firstFin) ? 'server' : null;
   const rstC = c2s.firstRst;
   const rstS = s2c.firstRst;
-  const rst = rstC >= 0 || rstS >= 0 ? (rstC >= 0 && (rstS < 0 || rstC <= rstS) ? { by: 'client' as const, time: round(rstC) } : { by: 'server' as const, time: round(rstS) }) : null;
+  const rst = seen(rstC) || seen(rstS) ? (seen(rstC) && (!seen(rstS) || rstC <= rstS) ? { by: 'client' as const, time: round(rstC) } : { by: 'server' as const, time: round(rstS) }) : null;
   return {
     index: c.index,
     filter: `tcp.stream eq ${c.index}`,
@@ -153,10 +153,10 @@ export function connectionReport(c: TcpConnection): ConnectionReport {
     state: c.state(),
     history: c.history,
     handshake: {
-      complete: c.synTime >= 0 && c.synAckTime >= 0 && c.handshakeAckTime >= 0,
-      synTime: c.synTime >= 0 ? round(c.synTime) : null,
-      synAckTime: c.synAckTime >= 0 ? round(c.synAckTime) : null,
-      ackTime: c.handshakeAckTime >= 0 ? round(c.handshakeAckTime) : null,
+      complete: seen(c.synTime) && seen(c.synAckTime) && seen(c.handshakeAckTime),
+      synTime: seen(c.synTime) ? round(c.synTime) : null,
+      synAckTime: seen(c.synAckTime) ? round(c.synAckTime) : null,
+      ackTime: seen(c.handshakeAckTime) ? round(c.handshakeAckTime) : null,
       synAttempts: c.synCount,
       initialRttMs: c.firstRtt > 0 ? round(c.firstRtt * 1000, 6) : null,
       options: { client: co, server: so },
@@ -168,8 +168,8 @@ export function connectionReport(c: TcpConnection): ConnectionReport {
       },
     },
     teardown: {
-      clientFin: c2s.firstFin >= 0 ? round(c2s.firstFin) : null,
-      serverFin: s2c.firstFin >= 0 ? round(s2c.firstFin) : null,
+      clientFin: seen(c2s.firstFin) ? round(c2s.firstFin) : null,
+      serverFin: seen(s2c.firstFin) ? round(s2c.firstFin) : null,
       firstFin, rst,
     },
     clientToServer: direction(c2s, dur),

@@ -3,6 +3,13 @@ import { FlowState } from './rules.ts';
 import { FLAG_BITS, FLAG_NAMES, zeroFlagCounts, type FlagName } from './flags.ts';
 import { Running, Series, Throughput, ValueCounts } from './stats.ts';
 
+/**
+ * A time not seen yet. Times are signed seconds from the capture's first record (a capture may
+ * hold earlier ones, as Wireshark's relative times are signed), so no number can mean "none".
+ */
+export const UNSEEN = Number.NaN;
+export const seen = (t: number): boolean => t === t; // false only for NaN
+
 export interface Endpoint { ip: string; port: number }
 
 export interface SynOptions { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean }
@@ -23,8 +30,8 @@ export class Direction {
   /** First frames with each flag, for the report's "check it in Wireshark" links. */
   readonly flagFrames: Record<string, number[]> = {};
   synOptions: SynOptions | null = null;
-  firstFin = -1;
-  firstRst = -1;
+  firstFin = UNSEEN;
+  firstRst = UNSEEN;
 
   countFlags(bits: number, frame: number): void {
     if (bits === 0) return;
@@ -65,10 +72,10 @@ export class TcpConnection {
   readonly ba = new Direction();
   firstRtt = 0;
   /** Time of the most recent SYN (for the initial RTT, as Wireshark's ts_mru_syn). */
-  mruSyn = -1;
-  synTime = -1;
-  synAckTime = -1;
-  handshakeAckTime = -1;
+  mruSyn = UNSEEN;
+  synTime = UNSEEN;
+  synAckTime = UNSEEN;
+  handshakeAckTime = UNSEEN;
   synCount = 0;
   // Numeric fields start as numbers: a field declared without a value starts as `undefined`, and
   // V8 then stores every later double into it as a new heap object (one allocation per packet).
@@ -128,14 +135,14 @@ export class TcpConnection {
     if (h.includes('S') && h.includes('r') && !h.includes('h')) return 'REJ';
     const established = h.includes('h');
     if (established) {
-      if (c.firstRst >= 0) return 'RSTO';
-      if (s.firstRst >= 0) return 'RSTR';
-      if (c.firstFin >= 0 && s.firstFin >= 0) return 'SF';
-      if (c.firstFin >= 0) return 'S2';
-      if (s.firstFin >= 0) return 'S3';
+      if (seen(c.firstRst)) return 'RSTO';
+      if (seen(s.firstRst)) return 'RSTR';
+      if (seen(c.firstFin) && seen(s.firstFin)) return 'SF';
+      if (seen(c.firstFin)) return 'S2';
+      if (seen(s.firstFin)) return 'S3';
       return 'S1';
     }
-    if (h.includes('S')) return c.firstRst >= 0 ? 'RSTOS0' : 'SH';
+    if (h.includes('S')) return seen(c.firstRst) ? 'RSTOS0' : 'SH';
     return 'OTH';
   }
 }

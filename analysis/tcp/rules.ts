@@ -183,7 +183,8 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
     // DUPLICATE ACK: no data, and the same window, SEQ and ACK as the previous segment; never SYN/FIN/RST.
     if (seglen === 0 && window !== 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack
       && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
-      fwd.dupacknum++;
+      // -1 (set below after an ACKed-unseen flag) counts as no duplicate yet: this is the first
+      fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
       f |= A.DUPLICATE_ACK;
     }
   }
@@ -194,12 +195,20 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   }
 
   // ACKED UNSEEN SEGMENT: this ACKs beyond what the other direction has been seen to send
-  // contiguously, so segments in that direction were not captured.
-  // Known difference: when the capture itself dropped many segments (tcpdump -i any under load),
-  // tshark 4.0 occasionally does not repeat this flag where we do (see docs/analysis.md).
+  // contiguously, so segments in that direction were not captured. Flagged once for the same
+  // unseen data: when the other side has a hole (its next sequence number is past the highest
+  // ACKable), the highest ACKable is raised to it and the ACK flagged; otherwise it is flagged only
+  // while the other side's duplicate-ACK count is 0, which is then set to -1 until that side's own
+  // ACK number changes (tshark 4.0's tcp_analyze_sequence_number(), which compares the two as plain
+  // unsigned numbers; checked against tshark 4.0.17 on crafted captures, test/analysis/wild).
   if (rev.maxseqtobeacked !== 0 && GT_SEQ(ack, rev.maxseqtobeacked) && flags & TH_ACK) {
-    f |= A.ACK_LOST_PACKET;
-    rev.maxseqtobeacked = rev.nextseq;
+    if (rev.nextseq > rev.maxseqtobeacked) {
+      rev.maxseqtobeacked = rev.nextseq;
+      f |= A.ACK_LOST_PACKET;
+    } else {
+      if (rev.dupacknum === 0) f |= A.ACK_LOST_PACKET;
+      rev.dupacknum = -1;
+    }
   }
 
   // RETRANSMISSION / FAST RETRANSMISSION / SPURIOUS / OUT-OF-ORDER: a segment with data (or SYN/FIN)

@@ -5,7 +5,7 @@
  * not with the number of packets.
  */
 import { analyzeSegment, type AnalysisOut, type FlowState, type SegmentIn } from './rules.ts';
-import { TcpConnection, type Direction } from './connection.ts';
+import { seen, TcpConnection, type Direction } from './connection.ts';
 import { FlowTable } from './flowtable.ts';
 import * as stats from './stats.ts';
 import * as packet from '../decode/packet.ts';
@@ -85,8 +85,10 @@ export class TcpTracker {
     if (flags & TH_SYN) {
       this.syn(conn, fromA, p, dir, other);
     } else if (flags & TH_ACK) {
-      // The first ACK after the handshake gives the initial RTT (time since the most recent SYN).
-      if (conn.firstRtt === 0 && conn.mruSyn >= 0 && conn.synAckTime >= 0) {
+      // The first segment with ACK and no SYN once a SYN was seen gives the initial RTT: the time
+      // since the most recent SYN (dissect_tcp()'s ts_first_rtt; a RST-ACK counts, and no SYN-ACK
+      // need have been seen).
+      if (conn.firstRtt === 0 && seen(conn.mruSyn)) {
         conn.firstRtt = time - conn.mruSyn;
         conn.handshakeAckTime = time;
       }
@@ -162,11 +164,11 @@ export class TcpTracker {
       conn.rolesKnown = true;
       conn.mruSyn = time;
       conn.synCount++;
-      if (conn.synTime < 0) conn.synTime = time;
+      if (!seen(conn.synTime)) conn.synTime = time;
       conn.mark('s', fromA);
     } else {
       if (!conn.rolesKnown) { conn.clientIsA = !fromA; conn.rolesKnown = true; }
-      if (conn.synAckTime < 0) conn.synAckTime = time;
+      if (!seen(conn.synAckTime)) conn.synAckTime = time;
       conn.mark('h', fromA);
     }
   }
@@ -174,11 +176,11 @@ export class TcpTracker {
   /** A FIN or RST: the teardown's times and the history. */
   private teardown(conn: TcpConnection, fromA: boolean, flags: number, time: number, dir: Direction): void {
     if (flags & TH_FIN) {
-      if (dir.firstFin < 0) dir.firstFin = time;
+      if (!seen(dir.firstFin)) dir.firstFin = time;
       conn.mark('f', fromA);
     }
     if (flags & TH_RST) {
-      if (dir.firstRst < 0) dir.firstRst = time;
+      if (!seen(dir.firstRst)) dir.firstRst = time;
       conn.mark('r', fromA);
     }
   }

@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../helpers.ts';
-import { writePcap } from './capwriter.ts';
+import { writePcap, type Pkt } from './capwriter.ts';
 import { connectionDifferences, flagDifferences, tsharkConnections } from './oracle.ts';
-import { ACK, conversation, ENCAPSULATIONS, ethernet, frames, ipv4, ipv6, PSH, tcp } from './craft.ts';
+import { ACK, conversation, ENCAPSULATIONS, ethernet, frames, ipv4, ipv6, PSH, RST, SYN, tcp, type Segment } from './craft.ts';
 import { analyze } from '../../analysis/analyze.ts';
 
 let dir: string;
@@ -75,4 +75,83 @@ describe('IP length larger than the frame (class 1)', () => {
       expect(connectionDifferences(file)).toEqual([]);
     });
   }
+});
+
+/** An Ethernet/IPv4 connection 10.0.0.1:40000 ⇄ 10.0.0.2:80 from a list of segments, each at its own time (ms). */
+function tcp4(steps: Array<[ms: number, from: 'c' | 's', seg: Omit<Segment, 'sport' | 'dport'>]>, t0 = 1_700_000_000): Pkt[] {
+  return steps.map(([ms, from, seg]) => {
+    const [a, b, sport, dport] = from === 'c' ? ['10.0.0.1', '10.0.0.2', 40000, 80] : ['10.0.0.2', '10.0.0.1', 80, 40000];
+    const data = ethernet(0x0800, ipv4(a, b, 6, tcp({ sport, dport, ...seg })));
+    const ns = Math.round(ms * 1e6);
+    return { sec: t0 + Math.floor(ns / 1e9), nsec: ns % 1e9, data, origlen: data.length, linktype: 1 };
+  });
+}
+
+const HANDSHAKE: Array<[number, 'c' | 's', Omit<Segment, 'sport' | 'dport'>]> = [
+  [0, 'c', { seq: 1000, ack: 0, flags: SYN, mss: 1460 }],
+  [20, 's', { seq: 5000, ack: 1001, flags: SYN | ACK, mss: 1460 }],
+  [21, 'c', { seq: 1001, ack: 5001, flags: ACK }],
+];
+
+const tsharkCount = (file: string, filter: string): number => {
+  const out = execFileSync('tshark', ['-n', '-r', file, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim();
+  return out ? out.split('\n').length : 0;
+};
+
+describe('ACKed-unseen flagged once for the same unseen data (class 2)', () => {
+  it('A: the receiver ACKs beyond what was sent, twice, while the sender\'s own ACK never changes', async () => {
+    const file = await save('acked-unseen-a', writePcap(tcp4([
+      ...HANDSHAKE,
+      [30, 'c', { seq: 1001, ack: 5001, flags: PSH | ACK, payload: 1000 }],
+      [50, 's', { seq: 5001, ack: 2101, flags: ACK }],
+      [60, 'c', { seq: 2001, ack: 5001, flags: PSH | ACK, payload: 100 }],
+      [80, 's', { seq: 5001, ack: 2201, flags: ACK }],
+    ])));
+    expect(tsharkCount(file, 'tcp.analysis.ack_lost_segment')).toBeGreaterThan(0);
+    expect(flagDifferences(file)).toEqual([]);
+  });
+
+  it('B: a hole at the end, the receiver ACKs beyond it and repeats that with new windows, the sender goes on, then an exact ACK', async () => {
+    const file = await save('acked-unseen-b', writePcap(tcp4([
+      ...HANDSHAKE,
+      [30, 'c', { seq: 1001, ack: 5001, flags: PSH | ACK, payload: 1000 }],
+      // 2001..3001 is not captured
+      [50, 's', { seq: 5001, ack: 3001, flags: ACK, win: 60000 }],
+      [51, 's', { seq: 5001, ack: 3001, flags: ACK, win: 61000 }],
+      [52, 's', { seq: 5001, ack: 3001, flags: ACK, win: 62000 }],
+      [60, 'c', { seq: 3001, ack: 5001, flags: PSH | ACK, payload: 1000 }],
+      [80, 's', { seq: 5001, ack: 4001, flags: ACK, win: 62000 }],
+    ])));
+    expect(tsharkCount(file, 'tcp.analysis.ack_lost_segment')).toBeGreaterThan(0);
+    expect(flagDifferences(file)).toEqual([]);
+    expect(connectionDifferences(file)).toEqual([]);
+  });
+});
+
+describe('initial RTT without a SYN-ACK (class 3) and times before the first record (class 4)', () => {
+  it('SYN then RST-ACK, and SYN then a pure ACK: the iRTT is taken at that frame', async () => {
+    for (const [name, flags] of [['syn-rstack', RST | ACK], ['syn-ack-only', ACK]] as const) {
+      const file = await save(name, writePcap(tcp4([
+        [0, 'c', { seq: 1000, ack: 0, flags: SYN, mss: 1460 }],
+        [1.316, 's', { seq: 0, ack: 1001, flags }],
+      ])));
+      expect(tsharkConnections(file).get(0)!.irttMs).toBeCloseTo(1.316, 6);
+      expect(connectionDifferences(file)).toEqual([]);
+    }
+  });
+
+  it('a handshake recorded before the capture\'s first record is complete, with its iRTT', async () => {
+    const first = tcp4([[0, 'c', { seq: 77, ack: 88, flags: ACK }]], 1000).map((p) => {
+      const data = Buffer.from(p.data);
+      data.writeUInt16BE(40001, 34); // another connection
+      return { ...p, data };
+    });
+    const early = tcp4([...HANDSHAKE, [30, 'c', { seq: 1001, ack: 5001, flags: PSH | ACK, payload: 1000 }], [50, 's', { seq: 5001, ack: 2001, flags: ACK }]], 990);
+    const file = await save('time-before-first', writePcap([...first, ...early]));
+    expect(tsharkConnections(file).get(1)!.irttMs).toBeCloseTo(21, 6);
+    expect(connectionDifferences(file)).toEqual([]);
+    expect(flagDifferences(file)).toEqual([]);
+    const c = analyze(file).connections[1]!;
+    expect([c.handshake.complete, c.handshake.initialRttMs]).toEqual([true, 21]);
+  });
 });
