@@ -16,7 +16,8 @@ const { decodePacket, newDecodedPacket } = packet;
 export const SCHEMA_VERSION = 1;
 
 export interface AnalyzeOptions {
-  onProgress?: (bytes: number, total: number) => void;
+  /** `total` is 0 when the size is unknown (a pipe, standard input): then `packets` counts. */
+  onProgress?: (bytes: number, total: number, packets: number) => void;
   onPayload?: PayloadSink;
   onAnalyzed?: (rec: PacketRecord) => void;
 }
@@ -196,7 +197,7 @@ export function analyze(path: string, options: AnalyzeOptions = {}): AnalysisRes
       if (st.t0Sec < 0) {
         st.t0Sec = raw.sec;
         st.t0Nsec = raw.nsec;
-        startTime = new Date(raw.sec * 1000 + raw.nsec / 1e6).toISOString();
+        startTime = isoTime(raw.sec, raw.nsec);
       }
       const time = (raw.sec - st.t0Sec) + (raw.nsec - st.t0Nsec) / 1e9;
       st.lastTime = time;
@@ -255,3 +256,8 @@ function build(path: string, summary: ReadSummary, connections: ConnectionReport
   };
 }
 
+/** A timestamp as an ISO date, or null past the dates JavaScript can show (±275 760 years: a pcapng timestamp may lie far beyond). */
+function isoTime(sec: number, nsec: number): string | null {
+  const ms = sec * 1000 + nsec / 1e6;
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : null;
+}

@@ -52,8 +52,9 @@ export function readManifest(path: string): LabManifest {
   return JSON.parse(readFileSync(path, 'utf8')) as LabManifest;
 }
 
-/** Reads lab.json next to the capture (the lab writes it there), if any. */
+/** Reads lab.json next to the capture (the lab writes it there), if any; standard input (`-`) has none. */
 export function findManifest(capture: string): LabManifest | null {
+  if (capture === '-') return null;
   const p = join(dirname(capture), 'lab.json');
   if (!existsSync(p)) return null;
   try {

@@ -62,67 +62,108 @@ export interface ReadSummary {
 
 export interface ReadOptions {
   blockSize?: number;
-  onProgress?: (bytesRead: number, total: number) => void;
+  /** `total` is 0 when the size is unknown (a pipe or standard input): `packets` counts instead. */
+  onProgress?: (bytesRead: number, total: number, packets: number) => void;
   /** Largest record accepted before the file is called corrupt. */
   maxRecord?: number;
 }
+
+const NOT_SWAPPED = 0;
+const SWAPPED = 1;
+const MAYBE_SWAPPED = 2;
 
 const PCAP_US = 0xa1b2c3d4;
 const PCAP_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const BOM = 0x1a2b3c4d;
 
-/** A sliding window over the file: ensure(n) makes n bytes from `pos` available in `buf`. */
+/**
+ * A sliding window over the file: ensure(n) makes n bytes from `pos` available in `buf`. A pipe, a
+ * FIFO or standard input (`-`) is read the same way, forward only, its size known at its end.
+ */
 class FileWindow {
   private readonly fd: number;
-  readonly size: number;
+  /** Bytes in the file; for a stream, Infinity until its end is read. */
+  size: number;
+  /** Not a regular file: read forward, without positions. */
+  readonly stream: boolean;
+  private readonly ownFd: boolean;
   buf: Buffer;
   /** File offset of buf[0]. */
   base = 0;
   /** Valid bytes in buf. */
   len = 0;
-  private readonly onProgress: ((n: number, total: number) => void) | undefined;
+  /** Packets read so far (for progress on a stream of unknown size). */
+  packets = 0;
+  private readonly onProgress: ((n: number, total: number, packets: number) => void) | undefined;
 
-  constructor(path: string, blockSize: number, onProgress?: (n: number, total: number) => void) {
+  constructor(path: string, blockSize: number, onProgress?: (n: number, total: number, packets: number) => void) {
+    this.ownFd = path !== '-';
     try {
-      this.fd = openSync(path, 'r');
+      this.fd = path === '-' ? 0 : openSync(path, 'r');
     } catch (err) {
-      throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_FORMAT', `Cannot open ${path}: ${(err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_FORMAT', code === 'ENOENT' ? `There is no file ${path}: check the path` : `Cannot open ${path}: ${(err as Error).message}`);
     }
-    this.size = fstatSync(this.fd).size;
+    const st = fstatSync(this.fd);
+    if (st.isDirectory()) {
+      this.close();
+      throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_FORMAT', `${path} is a folder: name a capture file in it (a .pcap or .pcapng)`);
+    }
+    this.stream = !st.isFile();
+    this.size = this.stream ? Infinity : st.size;
     this.buf = Buffer.allocUnsafe(blockSize);
     this.onProgress = onProgress;
+  }
+
+  /** Whether the file has a byte at `pos` (reading a stream to find out). */
+  more(pos: number): boolean {
+    return pos < this.size && (!this.stream || this.ensure(pos, 1));
+  }
+
+  /** Bytes left from `pos` (for messages; a stream's are counted once its end is read). */
+  left(pos: number): number {
+    return Number.isFinite(this.size) ? this.size - pos : this.base + this.len - pos;
   }
 
   /** Makes bytes [pos, pos+n) available; returns false if the file ends first. */
   ensure(pos: number, n: number): boolean {
     if (pos >= this.base && pos + n <= this.base + this.len) return true;
     if (pos + n > this.size) return false;
-    // slide: keep from pos, refill
-    if (n > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(n, this.buf.length * 2));
-      this.buf = bigger;
-      this.len = 0;
-      this.base = pos;
-    } else if (pos >= this.base && pos < this.base + this.len) {
-      this.buf.copy(this.buf, 0, pos - this.base, this.len);
-      this.len -= pos - this.base;
-      this.base = pos;
-    } else {
-      this.base = pos;
-      this.len = 0;
-    }
+    // keep the bytes from pos that are here already (a stream cannot read them again)
+    const keep = pos >= this.base && pos < this.base + this.len ? this.base + this.len - pos : 0;
+    const target = n > this.buf.length ? Buffer.allocUnsafe(Math.max(n, this.buf.length * 2)) : this.buf;
+    if (keep > 0) this.buf.copy(target, 0, pos - this.base, this.base + this.len);
+    if (this.stream && keep === 0 && pos > this.base + this.len) this.skip(pos - (this.base + this.len));
+    this.buf = target;
+    this.base = pos;
+    this.len = keep;
     while (this.len < this.buf.length && this.base + this.len < this.size) {
-      const r = readSync(this.fd, this.buf, this.len, this.buf.length - this.len, this.base + this.len);
-      if (r === 0) break;
+      const r = readSync(this.fd, this.buf, this.len, this.buf.length - this.len, this.stream ? null : this.base + this.len);
+      if (r === 0) {
+        if (this.stream) this.size = this.base + this.len;
+        break;
+      }
       this.len += r;
+      if (this.stream && this.len >= n) break; // a pipe gives what it has: do not wait for a whole block
     }
-    this.onProgress?.(this.base + this.len, this.size);
+    this.onProgress?.(this.base + this.len, Number.isFinite(this.size) && !this.stream ? this.size : 0, this.packets);
     return pos + n <= this.base + this.len;
   }
 
+  /** Reads and drops `n` bytes of a stream. */
+  private skip(n: number): void {
+    const scratch = Buffer.allocUnsafe(Math.min(n, 1 << 16));
+    while (n > 0) {
+      const r = readSync(this.fd, scratch, 0, Math.min(n, scratch.length), null);
+      if (r === 0) { this.size = this.base + this.len; return; }
+      n -= r;
+      this.len += r;
+    }
+  }
+
   close(): void {
-    closeSync(this.fd);
+    if (this.ownFd) closeSync(this.fd);
   }
 }
 
@@ -130,7 +171,7 @@ export function readCapture(path: string, onPacket: (p: RawPacket) => void, opti
   const w = new FileWindow(path, options.blockSize ?? 1024 * 1024, options.onProgress);
   try {
     if (!w.ensure(0, 4)) {
-      throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_TRUNCATED', `${path}: ${w.size} bytes is too short to be a capture (offset 0)`, { offset: 0 });
+      throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_TRUNCATED', `${path}: ${w.left(0)} bytes is too short to be a capture (offset 0)`, { offset: 0 });
     }
     const m = w.buf.readUInt32LE(0);
     const mb = w.buf.readUInt32BE(0);
@@ -143,13 +184,19 @@ export function readCapture(path: string, onPacket: (p: RawPacket) => void, opti
 }
 
 function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: ReadOptions): ReadSummary {
-  if (!w.ensure(0, 24)) throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_TRUNCATED', `pcap file header truncated: ${w.size} of 24 bytes (offset 0)`, { offset: 0 });
+  if (!w.ensure(0, 24)) throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_TRUNCATED', `pcap file header truncated: ${w.left(0)} of 24 bytes (offset 0)`, { offset: 0 });
   const le = w.buf.readUInt32LE(0) === PCAP_US || w.buf.readUInt32LE(0) === PCAP_NS;
   const magic = le ? w.buf.readUInt32LE(0) : w.buf.readUInt32BE(0);
   const ns = magic === PCAP_NS;
   const u32 = (o: number): number => rd32(w.buf, o, le);
   const snaplen = u32(16);
   const linktype = u32(20) & 0x0fffffff;
+  const major = le ? w.buf.readUInt16LE(4) : w.buf.readUInt16BE(4);
+  const minor = le ? w.buf.readUInt16LE(6) : w.buf.readUInt16BE(6);
+  // wiretap's libpcap_open(): before version 2.3 (and in DG/UX's 543.0) a record gives its original
+  // length before its captured one; 2.3 files were written both ways, so there the two are swapped
+  // when the captured length would exceed the original (libpcap_read_header()'s MAYBE_SWAPPED)
+  const swap = (major === 2 && minor < 3) || major === 543 ? SWAPPED : major === 2 && minor === 3 ? MAYBE_SWAPPED : NOT_SWAPPED;
   const maxRecord = options.maxRecord ?? Math.max(262144, snaplen);
   const summary: ReadSummary = { format: ns ? 'pcap-ns' : 'pcap', byteOrder: le ? 'LE' : 'BE', packets: 0, fileBytes: w.size, linktypes: [linktype], partial: false, warnings: [] };
   const pkt = new RawPacket();
@@ -159,25 +206,27 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
   // tiers, in either byte order), and the window is asked to slide only when a record crosses its end.
   let dv = viewOf(w.buf);
   const usMul = ns ? 1 : 1000;
-  while (pos < w.size) {
+  while (w.more(pos)) {
     let o = pos - w.base;
     if (o + 16 > w.len) {
       if (!w.ensure(pos, 16)) {
         summary.partial = true;
-        summary.warnings.push({ offset: pos, message: `record header truncated (${w.size - pos} of 16 bytes)` });
+        summary.warnings.push({ offset: pos, message: `record header truncated (${w.left(pos)} of 16 bytes)` });
         break;
       }
       if (dv.buffer !== w.buf.buffer) dv = viewOf(w.buf);
       o = pos - w.base;
     }
-    const caplen = dv.getUint32(o + 8, le);
+    let caplen = dv.getUint32(o + 8, le);
+    let origlen = dv.getUint32(o + 12, le);
+    if (swap === SWAPPED || (swap === MAYBE_SWAPPED && caplen > origlen)) [caplen, origlen] = [origlen, caplen];
     if (caplen > maxRecord) {
       throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_CORRUPT', `record ${summary.packets + 1} at offset ${pos} claims ${caplen} captured bytes (more than ${maxRecord})`, { offset: pos, packets: summary.packets });
     }
     if (o + 16 + caplen > w.len) {
       if (!w.ensure(pos, 16 + caplen)) {
         summary.partial = true;
-        summary.warnings.push({ offset: pos, message: `record ${summary.packets + 1} truncated (${w.size - pos - 16} of ${caplen} bytes)` });
+        summary.warnings.push({ offset: pos, message: `record ${summary.packets + 1} truncated (${w.left(pos) - 16} of ${caplen} bytes)` });
         break;
       }
       if (dv.buffer !== w.buf.buffer) dv = viewOf(w.buf);
@@ -185,10 +234,11 @@ function readPcap(w: FileWindow, onPacket: (p: RawPacket) => void, options: Read
     }
     pkt.sec = dv.getUint32(o, le);
     pkt.nsec = dv.getUint32(o + 4, le) * usMul;
-    pkt.set(++summary.packets, w.buf, o + 16, caplen, dv.getUint32(o + 12, le), pos);
+    pkt.set(w.packets = ++summary.packets, w.buf, o + 16, caplen, origlen, pos);
     onPacket(pkt);
     pos += 16 + caplen;
   }
+  summary.fileBytes = w.left(0);
   return summary;
 }
 
@@ -215,10 +265,10 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
   let sawSection = false;
   const u32 = (o: number): number => rd32(w.buf, o, le);
   const u16 = (o: number): number => (le ? w.buf.readUInt16LE(o) : w.buf.readUInt16BE(o));
-  while (pos < w.size) {
+  while (w.more(pos)) {
     if (!w.ensure(pos, 12)) {
       summary.partial = true;
-      summary.warnings.push({ offset: pos, message: `block header truncated (${w.size - pos} bytes left)` });
+      summary.warnings.push({ offset: pos, message: `block header truncated (${w.left(pos)} bytes left)` });
       break;
     }
     let o = pos - w.base;
@@ -241,7 +291,7 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
     }
     if (!w.ensure(pos, len)) {
       summary.partial = true;
-      summary.warnings.push({ offset: pos, message: `block of ${len} bytes truncated (${w.size - pos} bytes left)` });
+      summary.warnings.push({ offset: pos, message: `block of ${len} bytes truncated (${w.left(pos)} bytes left)` });
       break;
     }
     o = pos - w.base;
@@ -290,7 +340,7 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
         if (28 + caplen + 4 > len) throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_CORRUPT', `packet block at offset ${pos}: captured length ${caplen} overruns the block`, { offset: pos });
         deliverTs(pkt, iface, u32(o + 12), u32(o + 16));
         pkt.linktype = iface.linktype;
-        pkt.set(++summary.packets, w.buf, o + 28, caplen, u32(o + 24), pos);
+        pkt.set(w.packets = ++summary.packets, w.buf, o + 28, caplen, u32(o + 24), pos);
         onPacket(pkt);
         break;
       }
@@ -302,7 +352,7 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
         pkt.sec = 0;
         pkt.nsec = 0;
         pkt.linktype = iface.linktype;
-        pkt.set(++summary.packets, w.buf, o + 12, caplen, origlen, pos);
+        pkt.set(w.packets = ++summary.packets, w.buf, o + 12, caplen, origlen, pos);
         onPacket(pkt);
         break;
       }
@@ -311,13 +361,14 @@ function readPcapng(w: FileWindow, onPacket: (p: RawPacket) => void, options: Re
     }
     pos += len;
   }
+  summary.fileBytes = w.left(0);
   return summary;
 }
 
 function deliverTs(pkt: RawPacket, iface: Iface, hi: number, lo: number): void {
   // ticks = hi * 2^32 + lo; exact in float64 up to 2^53 (ns since 1970 needs ~2^61: split carefully)
-  if (iface.tsDiv === 1 && iface.tsMul === 1000) {
-    // microseconds: ticks < 2^53 for dates until year 2255
+  if (iface.tsDiv === 1 && iface.tsMul === 1000 && hi < 0x200000) {
+    // microseconds, ticks < 2^53 (dates until the year 2255): exact in float64
     const ticks = hi * 4294967296 + lo;
     pkt.sec = Math.floor(ticks / 1e6) + iface.tsOffset;
     pkt.nsec = (ticks % 1e6) * 1000;

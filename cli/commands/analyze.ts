@@ -66,7 +66,10 @@ export const analyzeCommand: Command = {
     }
     let result: FullAnalysis;
     try {
-      const onProgress = line.enabled ? (n: number, total: number): void => line.update(`analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`) : undefined;
+      // a pipe or standard input has no known size: its packets are counted instead
+      const onProgress = line.enabled ? (n: number, total: number, packets: number): void => line.update(total > 0
+        ? `analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`
+        : `analysing ${file === '-' ? 'standard input' : file}: ${packets} packets, ${fmtBytes(n)} read`) : undefined;
       // --tcp-only loads only the TCP analysis (not the protocol decoder and its modules)
       result = ctx.values['tcp-only'] === true
         ? (await import('../../analysis/app/tcp-only.ts')).analyzeTcpOnly(file, { manifest, onProgress })

@@ -5,14 +5,16 @@
  * payload, iRTT, MSS), and each asserts the fact that makes it non-vacuous.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir } from '../helpers.ts';
-import { writePcap, type Pkt } from './capwriter.ts';
+import { ROOT, tempDir } from '../helpers.ts';
+import { writePcap, writePcapng, type Pkt } from './capwriter.ts';
 import { connectionDifferences, flagDifferences, tsharkConnections } from './oracle.ts';
 import { ACK, conversation, ENCAPSULATIONS, ethernet, frames, ipv4, ipv6, PSH, RST, SYN, tcp, type Segment } from './craft.ts';
 import { analyze } from '../../analysis/analyze.ts';
+import { encodeHeader, encodeToBuffer } from '../../services/protocol/codec.ts';
 
 let dir: string;
 beforeAll(async () => { dir = await tempDir('audiolab-wild-'); });
@@ -153,5 +155,116 @@ describe('initial RTT without a SYN-ACK (class 3) and times before the first rec
     expect(flagDifferences(file)).toEqual([]);
     const c = analyze(file).connections[1]!;
     expect([c.handshake.complete, c.handshake.initialRttMs]).toEqual([true, 21]);
+  });
+});
+
+describe('times kept exactly (class 8) and old pcap versions (class 9)', () => {
+  it('a pcapng interface at about 2^64 µs: SYN and RST-ACK 22 µs apart give an iRTT of 0.022 ms', async () => {
+    const sec = 18_446_744_073_000; // 2^64 µs is 18 446 744 073 709.55 s
+    const pkts = tcp4([
+      [0, 'c', { seq: 1000, ack: 0, flags: SYN, mss: 1460 }],
+      [0.022, 's', { seq: 0, ack: 1001, flags: RST | ACK }],
+    ], sec);
+    const file = join(dir, 'far-epoch.pcapng');
+    await writeFile(file, writePcapng(pkts));
+    expect(tsharkConnections(file).get(0)!.irttMs).toBeCloseTo(0.022, 6);
+    expect(connectionDifferences(file)).toEqual([]);
+    const r = analyze(file);
+    expect(r.capture.startTime).toBeNull(); // past the dates JavaScript can show: said as none, not an error
+    expect(r.connections[0]!.handshake.initialRttMs).toBe(0.022);
+  });
+
+  it('a pcapng timestamp of 0xFFFFFFFF:00000000 is a result, not INTERNAL', async () => {
+    const pkts = frames(conversation(false).map(ENCAPSULATIONS.ethernet!.wrap), 1, 0);
+    const ng = writePcapng(pkts);
+    // the first EPB's timestamp (high, low) after the SHB (28 bytes) and IDB (32 bytes)
+    ng.writeUInt32LE(0xffffffff, 28 + 32 + 12);
+    ng.writeUInt32LE(0, 28 + 32 + 16);
+    const file = join(dir, 'ts-max.pcapng');
+    await writeFile(file, ng);
+    const r = analyze(file);
+    expect(r.connections).toHaveLength(1);
+  });
+
+  it('pcap version 2.2 writes a record\'s original length first: read as wiretap does (swapped)', async () => {
+    const whole = frames(conversation(false).map(ENCAPSULATIONS.ethernet!.wrap), 1);
+    const snap = 68;
+    const parts: Buffer[] = [];
+    const fh = Buffer.alloc(24);
+    fh.writeUInt32LE(0xa1b2c3d4, 0); fh.writeUInt16LE(2, 4); fh.writeUInt16LE(2, 6); fh.writeUInt32LE(snap, 16); fh.writeUInt32LE(1, 20);
+    parts.push(fh);
+    for (const p of whole) {
+      const cut = p.data.subarray(0, snap);
+      const rh = Buffer.alloc(16);
+      rh.writeUInt32LE(p.sec, 0); rh.writeUInt32LE(Math.floor(p.nsec / 1000), 4);
+      rh.writeUInt32LE(p.data.length, 8); // [orig_len, incl_len]: the order before 2.3
+      rh.writeUInt32LE(cut.length, 12);
+      parts.push(rh, cut);
+    }
+    const file = await save('pcap-2.2', Buffer.concat(parts));
+    const tsharkPackets = execFileSync('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').length;
+    const r = analyze(file);
+    expect([r.capture.packets, r.capture.partial]).toEqual([tsharkPackets, false]);
+    expect(tsharkPackets).toBe(whole.length);
+    expect(flagDifferences(file)).toEqual([]);
+    expect(connectionDifferences(file)).toEqual([]);
+  });
+});
+
+describe('captures as streams, and what is not a capture', () => {
+  const audiolab = (args: string[], input?: Buffer): { code: number; stdout: string; stderr: string } => {
+    try {
+      const stdout = execFileSync(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+      return { code: 0, stdout, stderr: '' };
+    } catch (e) {
+      const err = e as { status: number; stdout: string; stderr: string };
+      return { code: err.status, stdout: err.stdout, stderr: err.stderr };
+    }
+  };
+
+  it('analyze - reads standard input, and a FIFO is read as a stream: the same result as the file', async () => {
+    const file = await save('stream', writePcap(frames(conversation(false).map(ENCAPSULATIONS.ethernet!.wrap), 1)));
+    const fromFile = JSON.parse(audiolab(['analyze', file, '--tcp-only', '--json', '-']).stdout) as { connections: unknown[]; capture: { packets: number } };
+    const piped = audiolab(['analyze', '-', '--tcp-only', '--json', '-'], await readFile(file));
+    expect(piped.code).toBe(0);
+    const fromStdin = JSON.parse(piped.stdout) as typeof fromFile;
+    expect(fromStdin.connections).toEqual(fromFile.connections);
+    expect(fromStdin.capture.packets).toBe(10);
+    const fifo = join(dir, 'capture.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `cat ${file} > ${fifo}`]);
+    const viaFifo = audiolab(['analyze', fifo, '--tcp-only', '--json', '-']);
+    await once(writer, 'exit');
+    expect(viaFifo.code).toBe(0);
+    expect((JSON.parse(viaFifo.stdout) as typeof fromFile).connections).toEqual(fromFile.connections);
+  });
+
+  it('a folder is a coded error that says so', () => {
+    const r = audiolab(['analyze', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/AUDIOLAB_ERR_CAPTURE_FORMAT: .* is a folder/);
+    expect(r.stderr).not.toMatch(/INTERNAL|EISDIR/);
+  });
+
+  it('an empty audiolab frame (length 0) in a capture is a coded error of its stream, not INTERNAL', async () => {
+    const conv = conversation(false);
+    // the client's 1000-byte segment carries an 8-byte frame header of length 0, then a PING
+    const frame = Buffer.concat([encodeHeader(0x04, 0), encodeToBuffer({ type: 'PING', t: 1 })]);
+    const seg = tcp({ sport: 40000, dport: 5050, seq: 1001, ack: 5001, flags: PSH | ACK, payload: 0 });
+    const withApp = Buffer.concat([seg, frame]);
+    const pkts: Buffer[] = conv.slice(0, 3).map((ip) => {
+      const b = Buffer.from(ip);
+      b.writeUInt16BE(b.readUInt16BE(20) === 80 ? 5050 : b.readUInt16BE(20), 20);
+      b.writeUInt16BE(b.readUInt16BE(22) === 80 ? 5050 : b.readUInt16BE(22), 22);
+      return b;
+    });
+    pkts.push(ipv4('10.0.0.1', '10.0.0.2', 6, withApp));
+    const file = await save('empty-frame', writePcap(frames(pkts.map(ENCAPSULATIONS.ethernet!.wrap), 1)));
+    const r = audiolab(['analyze', file, '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    // an empty PING is no JSON: a coded error for that direction, and the rest of the analysis stands
+    const app = (JSON.parse(r.stdout) as { app: { undecoded: Array<{ code: string }> } }).app;
+    expect(app.undecoded.map((u) => u.code)).toEqual(['AUDIOLAB_ERR_BAD_PAYLOAD']);
+    expect(r.stdout).not.toContain('INTERNAL');
   });
 });

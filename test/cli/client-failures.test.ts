@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -30,6 +30,17 @@ async function fileAppears(path: string, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!existsSync(path)) {
     if (Date.now() > end) throw new Error(`${path} did not appear`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once the cache's download in progress (its .part file) holds at least `bytes`. */
+async function partReaches(cache: string, bytes: number): Promise<void> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const part = (await readdir(cache).catch(() => [] as string[])).find((f) => f.endsWith('.part'));
+    if (part && ((await stat(join(cache, part)).catch(() => null))?.size ?? 0) >= bytes) return;
+    if (Date.now() > end) throw new Error(`no download of ${bytes} bytes in ${cache}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -135,12 +146,17 @@ describe('listen', () => {
     const dir = await musicDir();
     const { address } = await serverProc(dir);
     const rec = await tempDir();
-    const l = audiolabProc(['listen', '--server', address, '--name', 'rx', '--record-dir', rec, '--realtime']);
+    const l = audiolabProc(['listen', '--server', address, '--name', 'rx', '--record-dir', rec]);
     await l.waitFor(/Listening as/);
-    const s = audiolabProc(['send-to', 'rx', join(dir, 'long.wav'), '--server', address, '--name', 'tx']);
-    await fileAppears(join(rec, 'tx--long.wav.recording'));
+    // A sender on a slow link (2 MB/s) with more than its socket buffers hold, so a kill comes
+    // mid-relay; the receiver keeps up, so it hears of it at once (a stream's abort comes in band,
+    // after the bytes before it).
+    await writeFile(join(dir, 'big.wav'), bigWav(16 * 1024 * 1024, 5));
+    const slow = await throttleProxy(Number(address.split(':')[1]), 2_000_000, 'up');
+    const s = audiolabProc(['send-to', 'rx', join(dir, 'big.wav'), '--server', slow.address, '--name', 'tx']);
+    await fileAppears(join(rec, 'tx--big.wav.recording'));
     s.child.kill('SIGKILL');
-    await l.waitFor(/stream long\.wav from tx failed \(AUDIOLAB_ERR_PEER_GONE\)/);
+    await l.waitFor(/stream big\.wav from tx failed \(AUDIOLAB_ERR_PEER_GONE\)/);
     expect(await readdir(rec)).toEqual([]);
     // still listening: a whole stream is recorded whole
     const p = audiolabProc(['play-on', 'rx', 'frere-jacques-8bit.wav', '--server', address, '--name', 'pp']);
@@ -149,13 +165,14 @@ describe('listen', () => {
     expect(await readdir(rec)).toEqual(['pp--frere-jacques-8bit.wav']);
     await wholeWav(join(rec, 'pp--frere-jacques-8bit.wav'));
     // Ctrl-C mid-relay: the recording under way is dropped, its sender told
-    const s2 = audiolabProc(['send-to', 'rx', join(dir, 'long.wav'), '--server', address, '--name', 'tx2']);
-    await fileAppears(join(rec, 'tx2--long.wav.recording'));
+    const s2 = audiolabProc(['send-to', 'rx', join(dir, 'big.wav'), '--server', slow.address, '--name', 'tx2']);
+    await fileAppears(join(rec, 'tx2--big.wav.recording'));
     l.child.kill('SIGINT');
     expect((await l.exit).code).toBe(130);
     expect((await s2.exit).code).toBe(1);
     expect(s2.stderr()).toMatch(/AUDIOLAB_ERR_REFUSED.*interrupted/);
     expect(await readdir(rec)).toEqual(['pp--frere-jacques-8bit.wav']);
+    await slow.close();
   });
 
   it('tells a sender its stream failed when the receiver is killed mid-way, even after every byte was sent', async () => {
@@ -177,16 +194,18 @@ describe('listen', () => {
     expect(s1.stderr()).toMatch(/AUDIOLAB_ERR_PEER_GONE/);
     // the server has passed on every byte (the socket buffers hold them) but the receiver is still playing
     l = await listener('rx2');
+    let from = server.mark();
     const s2 = audiolabProc(['send-to', 'rx2', join(dir, 'long.wav'), '--server', address, '--name', 'tx']);
-    await server.waitFor(/"relay\.(sent|end)"/);
+    await server.waitFor(/"relay\.(sent|end)"/, 20_000, from);
     l.child.kill('SIGKILL');
     expect((await s2.exit).code).toBe(1);
     expect(s2.stdout()).not.toContain('relayed');
     expect(s2.stderr()).toMatch(/AUDIOLAB_ERR_PEER_GONE/);
     // the same for play-on
     l = await listener('rx3');
+    from = server.mark();
     const p = audiolabProc(['play-on', 'rx3', 'long.wav', '--server', address]);
-    await server.waitFor(/"stream\.end"[^\n]*"kind":"play-on"/);
+    await server.waitFor(/"stream\.end"[^\n]*"kind":"play-on"/, 20_000, from);
     l.child.kill('SIGKILL');
     expect((await p.exit).code).toBe(1);
     expect(p.stderr()).toMatch(/AUDIOLAB_ERR_PEER_GONE/);
@@ -243,9 +262,10 @@ describe('play', () => {
     const cache = await tempDir();
     const out = join(await tempDir(), 'x.wav');
     const p = audiolabProc(['play', 'long.wav', '--server', address, '--sink', `wav:${out}`, '--realtime', '--cache', cache]);
+    // the 2 MiB download takes milliseconds on loopback, the real-time playback 12 s: interrupt once
+    // the cache's .part holds the whole song
     await fileAppears(`${out}.recording`);
-    // the 2 MiB download takes milliseconds on loopback; the real-time playback takes 12 s
-    await new Promise((r) => setTimeout(r, 300));
+    await partReaches(cache, 2 * 1024 * 1024);
     p.child.kill('SIGINT');
     expect((await p.exit).code).toBe(130);
     expect(existsSync(out)).toBe(false);
@@ -260,11 +280,7 @@ describe('play', () => {
     const slow = await throttleProxy(Number(address.split(':')[1]), 400_000);
     const cache = await tempDir();
     const p = audiolabProc(['play', 'long.wav', '--server', slow.address, '--sink', 'null', '--cache', cache]);
-    const partBytes = async (): Promise<number> => {
-      const part = (await readdir(cache).catch(() => [])).find((f) => f.endsWith('.part'));
-      return part ? (await readFile(join(cache, part))).length : 0;
-    };
-    while ((await partBytes()) < 100_000) await new Promise((r) => setTimeout(r, 20));
+    await partReaches(cache, 100_000);
     p.child.kill('SIGINT');
     expect((await p.exit).code).toBe(130);
     const again = audiolabProc(['play', 'long.wav', '--server', address, '--sink', 'null', '--cache', cache]);

@@ -9,8 +9,10 @@ export interface Proc {
   child: ChildProcess;
   stdout: () => string;
   stderr: () => string;
-  /** Resolves with the first match of `re` in stdout + stderr, as soon as it appears. */
-  waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  /** Resolves with the first match of `re` in its output (stdout and stderr as they came), from `mark` on. */
+  waitFor: (re: RegExp, timeoutMs?: number, from?: number) => Promise<RegExpMatchArray>;
+  /** Where its output stands now: waitFor(re, ms, mark()) sees only what comes after. */
+  mark: () => number;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Writes a line to its stdin. */
   type: (line: string) => void;
@@ -28,16 +30,17 @@ export function audiolabProc(args: string[], options: { stdin?: 'pipe' | 'ignore
   running.add(child);
   let out = '';
   let err = '';
+  let all = '';
   const watchers = new Set<() => void>();
   const changed = (): void => { for (const w of [...watchers]) w(); };
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); changed(); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); changed(); });
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); all += d.toString(); changed(); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); all += d.toString(); changed(); });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => { running.delete(child); changed(); resolve({ code, signal }); });
   });
-  const waitFor = (re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> => new Promise((resolve, reject) => {
+  const waitFor = (re: RegExp, timeoutMs = 20_000, from = 0): Promise<RegExpMatchArray> => new Promise((resolve, reject) => {
     const check = (): void => {
-      const m = (out + err).match(re);
+      const m = all.slice(from).match(re);
       if (m) {
         watchers.delete(check);
         clearTimeout(timer);
@@ -52,7 +55,7 @@ export function audiolabProc(args: string[], options: { stdin?: 'pipe' | 'ignore
     watchers.add(check);
     check();
   });
-  return { child, stdout: () => out, stderr: () => err, waitFor, exit, type: (line) => child.stdin?.write(line + '\n') };
+  return { child, stdout: () => out, stderr: () => err, waitFor, mark: () => all.length, exit, type: (line) => child.stdin?.write(line + '\n') };
 }
 
 /** `audiolab server` on an ephemeral loopback port, ready once it logs server.listen. */
@@ -69,20 +72,21 @@ export function killAll(): void {
 }
 
 /**
- * A TCP proxy to a loopback port that passes the server's bytes at `bytesPerSecond` (the client's
- * unthrottled): a download that takes seconds, as over a slow link. When either side closes, so
- * does the other.
+ * A TCP proxy to a loopback port that passes one direction's bytes at `bytesPerSecond`: the
+ * server's (`down`: a download that takes seconds, as over a slow link) or the client's (`up`: a
+ * slow sender). When either side closes, so does the other.
  */
-export async function throttleProxy(port: number, bytesPerSecond: number): Promise<{ address: string; close: () => Promise<void> }> {
+export async function throttleProxy(port: number, bytesPerSecond: number, direction: 'down' | 'up' = 'down'): Promise<{ address: string; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((c) => {
     const up = netConnect(port, '127.0.0.1');
     for (const s of [c, up]) { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)); }
-    c.pipe(up);
-    up.on('data', (d: Buffer) => {
-      up.pause();
-      c.write(d);
-      setTimeout(() => up.resume(), (d.length / bytesPerSecond) * 1000);
+    const [from, to] = direction === 'down' ? [up, c] : [c, up];
+    to.pipe(from);
+    from.on('data', (d: Buffer) => {
+      from.pause();
+      to.write(d);
+      setTimeout(() => from.resume(), (d.length / bytesPerSecond) * 1000);
     });
     up.on('close', () => c.destroy());
     c.on('close', () => up.destroy());
