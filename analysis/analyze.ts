@@ -54,6 +54,8 @@ export interface ConnectionReport {
   history: string;
   handshake: {
     complete: boolean;
+    /** Wireshark's tcp.completeness bits: 1 SYN (starting the stream), 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST. */
+    completeness: number;
     synTime: number | null;
     synAckTime: number | null;
     ackTime: number | null;
@@ -154,7 +156,8 @@ export function connectionReport(c: TcpConnection): ConnectionReport {
     state: c.state(),
     history: c.history,
     handshake: {
-      complete: seen(c.synTime) && seen(c.synAckTime) && seen(c.handshakeAckTime),
+      complete: (c.completeness & 7) === 7,
+      completeness: c.completeness,
       synTime: seen(c.synTime) ? round(c.synTime) : null,
       synAckTime: seen(c.synAckTime) ? round(c.synAckTime) : null,
       ackTime: seen(c.handshakeAckTime) ? round(c.handshakeAckTime) : null,

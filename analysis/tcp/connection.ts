@@ -77,6 +77,12 @@ export class TcpConnection {
   synAckTime = UNSEEN;
   handshakeAckTime = UNSEEN;
   synCount = 0;
+  /**
+   * What of the conversation was seen, as Wireshark's tcp.completeness: 1 a SYN that started it,
+   * 2 a SYN-ACK, 4 an ACK (without SYN), 8 data, 16 a FIN, 32 a RST. The handshake is complete
+   * with 1, 2 and 4, in any order.
+   */
+  completeness = 0;
   // Numeric fields start as numbers: a field declared without a value starts as `undefined`, and
   // V8 then stores every later double into it as a new heap object (one allocation per packet).
   start = 0;

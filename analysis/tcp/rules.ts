@@ -61,7 +61,12 @@ export class FlowState {
   maxseqtobeacked = 0;
   lastack = 0;
   lastackTime = 0;
-  window = 0;
+  /**
+   * The last window this direction advertised; until it has sent anything, the largest there is
+   * (init_tcp_conversation_data() starts it at G_MAXUINT32), so nothing sent before the peer was
+   * seen is a zero-window probe.
+   */
+  window = 0xffffffff;
   /** -1: unknown, -2: no scaling, else the shift. */
   winScale = -1;
   /** Has this direction sent an ACK without SYN yet (its windows are scaled from then on). */

@@ -81,6 +81,13 @@ export class TcpTracker {
     conn.end = time;
     conn.lastFrame = frame;
 
+    // Completeness (dissect_tcp()'s conversation_completeness): a SYN counts only as the stream's first
+    if (flags & TH_SYN) conn.completeness |= flags & TH_ACK ? 2 : conn.completeness === 0 ? 1 : 0;
+    else if (flags & TH_ACK) conn.completeness |= 4;
+    if (p.seglen > 0) conn.completeness |= 8;
+    if (flags & TH_FIN) conn.completeness |= 16;
+    if (flags & TH_RST) conn.completeness |= 32;
+
     // Handshake bookkeeping (roles, options, window scaling, initial RTT)
     if (flags & TH_SYN) {
       this.syn(conn, fromA, p, dir, other);

@@ -268,3 +268,34 @@ describe('captures as streams, and what is not a capture', () => {
     expect(r.stdout).not.toContain('INTERNAL');
   });
 });
+
+describe('the peer\'s window before it was seen (class 5)', () => {
+  it('two 1-byte segments with window 0, mid-stream, before anything from the peer: no zero-window probe', async () => {
+    const file = await save('window-unseen', writePcap(tcp4([
+      [0, 'c', { seq: 7000, ack: 9000, flags: PSH | ACK, payload: 1, win: 0 }],
+      [0.1, 'c', { seq: 7001, ack: 9000, flags: PSH | ACK, payload: 1, win: 0 }],
+      [20, 's', { seq: 9000, ack: 7002, flags: ACK }],
+    ])));
+    expect(tsharkCount(file, 'tcp.analysis.zero_window')).toBe(2); // the flags are exercised: zero window, but no probe
+    expect(flagDifferences(file)).toEqual([]);
+  });
+});
+
+describe('handshake completeness in any order (class 7)', () => {
+  const cases: Record<string, Array<[number, 'c' | 's', Omit<Segment, 'sport' | 'dport'>]>> = {
+    'SYN-ACK before the SYN, then the ACK': [[0, 's', { seq: 5000, ack: 1001, flags: SYN | ACK }], [1, 'c', { seq: 1000, ack: 0, flags: SYN }], [2, 'c', { seq: 1001, ack: 5001, flags: ACK }]],
+    'SYN, a stray server ACK, SYN-ACK, no client ACK': [[0, 'c', { seq: 1000, ack: 0, flags: SYN }], [1, 's', { seq: 5001, ack: 1001, flags: ACK }], [2, 's', { seq: 5000, ack: 1001, flags: SYN | ACK }]],
+    'an ACK before the SYN': [[0, 'c', { seq: 1001, ack: 5001, flags: ACK }], [1, 'c', { seq: 1000, ack: 0, flags: SYN }], [2, 's', { seq: 5000, ack: 1001, flags: SYN | ACK }]],
+    'SYN, SYN-ACK, RST-ACK': [[0, 'c', { seq: 1000, ack: 0, flags: SYN }], [1, 's', { seq: 5000, ack: 1001, flags: SYN | ACK }], [2, 'c', { seq: 1001, ack: 5001, flags: RST | ACK }]],
+    'SYN, SYN-ACK twice, no ACK': [[0, 'c', { seq: 1000, ack: 0, flags: SYN }], [1, 's', { seq: 5000, ack: 1001, flags: SYN | ACK }], [2, 's', { seq: 5000, ack: 1001, flags: SYN | ACK }]],
+  };
+  for (const [name, steps] of Object.entries(cases)) {
+    it(`${name}: completeness and completeness bits equal tshark's`, async () => {
+      const file = await save(`completeness-${Object.keys(cases).indexOf(name)}`, writePcap(tcp4(steps)));
+      const last = execFileSync('tshark', ['-2', '-n', '-r', file, '-T', 'fields', '-e', 'tcp.completeness'], { encoding: 'utf8' }).trim().split('\n').at(-1);
+      const c = analyze(file).connections[0]!;
+      expect(c.handshake.completeness).toBe(Number(last));
+      expect(c.handshake.complete).toBe((Number(last) & 7) === 7);
+    });
+  }
+});
