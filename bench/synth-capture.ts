@@ -1,6 +1,6 @@
 /**
  * Writes a large, realistic pcap for the analysis benchmark: many interleaved TCP connections
- * (handshake, 1448-byte data segments, an ACK every two segments, some retransmissions, FINs), as
+ * (handshake, data segments of 1448 bytes or `segmentBytes`, an ACK every two segments, some retransmissions, FINs), as
  * Ethernet/IPv4 frames with full payloads. Each connection's data is an audiolab stream (a
  * STREAM_START, then 16 KiB DATA frames), so the app-level analysis and the report do their full
  * work: reassembly, frame decoding, sha256 of every byte. Deterministic.
@@ -37,7 +37,7 @@ class AudiolabStream {
   }
 }
 
-export function writeSyntheticCapture(path: string, targetPackets: number, connections = 200): number {
+export function writeSyntheticCapture(path: string, targetPackets: number, connections = 200, segmentBytes = 1448): number {
   const fd = openSync(path, 'w');
   const out = Buffer.allocUnsafe(8 * 1024 * 1024);
   let used = 0;
@@ -82,11 +82,11 @@ export function writeSyntheticCapture(path: string, targetPackets: number, conne
       }
       if (s.phase === 1) {
         for (let k = 0; k < 2; k++) {
-          s.last = Buffer.from(s.stream.take(1448));
-          frame(c, true, s.cseq + 1 + s.sent, s.sseq + 1, 0x18, 1448, 502, s.last);
-          s.sent += 1448;
+          s.last = Buffer.from(s.stream.take(segmentBytes));
+          frame(c, true, s.cseq + 1 + s.sent, s.sseq + 1, 0x18, segmentBytes, 502, s.last);
+          s.sent += segmentBytes;
         }
-        if (s.n % 997 === 0) frame(c, true, s.cseq + 1 + s.sent - 1448, s.sseq + 1, 0x18, 1448, 502, s.last); // a retransmission
+        if (s.n % 997 === 0) frame(c, true, s.cseq + 1 + s.sent - segmentBytes, s.sseq + 1, 0x18, segmentBytes, 502, s.last); // a retransmission
         frame(c, false, s.sseq + 1, s.cseq + 1 + s.sent, 0x10, 0, 1000);
         s.n += 3;
         if (s.n >= perConn - 4) s.phase = 2;
