@@ -289,6 +289,27 @@ describe('play', () => {
     await slow.close();
   });
 
+  it('in a terminal, an error clears the progress line first (it is not printed over it)', async () => {
+    const dir = await musicDir();
+    await writeFile(join(dir, 'long.wav'), bigWav(16 * 1024 * 1024, 9));
+    const { proc: server, address } = await serverProc(dir);
+    const slow = await throttleProxy(Number(address.split(':')[1]), 1_000_000);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CI'));
+    const cmd = `${process.execPath} ${join(ROOT, 'bin/audiolab.mjs')} play long.wav --server ${slow.address} --sink null --cache ${await tempDir()}`;
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/downloaded/.test(out) && server.child.exitCode === null && !server.child.killed) server.child.kill('SIGKILL');
+    });
+    const [code] = await once(child, 'close') as [number];
+    expect(code).toBe(1);
+    expect(out).toMatch(/downloaded/);
+    // the progress line is erased (CR, erase line) right before the error
+    expect(out).toMatch(/\r\x1b\[2Kaudiolab: error AUDIOLAB_ERR_/);
+    await slow.close();
+  });
+
   it('when the server is killed mid-play, exits 1 and leaves no wav: file', async () => {
     // more than the socket buffers between the server and the client hold, so the kill cuts the song short
     const dir = await musicDir();
