@@ -8,7 +8,7 @@ set -u
 ROLE="$1"
 IFACE="${LAB_IFACE:-eth0}"
 PROFILE="${LAB_PROFILE:-clean}"
-RUN_DIR="/runs/${RUN_ID:-latest}"
+. /usr/local/bin/run-id.sh # RUN_ID, RUN_DIR
 mkdir -p "$RUN_DIR/hosts"
 PFILE="/etc/audiolab/profiles/$PROFILE.env"
 if [ ! -f "$PFILE" ]; then

@@ -4,7 +4,7 @@
 # signal), flush, and hand the file to the host user.
 set -eu
 IFACE="${CAPTURE_IFACE:-eth0}"
-RUN_DIR="/runs/${RUN_ID:-latest}"
+. /usr/local/bin/run-id.sh # RUN_ID, RUN_DIR
 mkdir -p "$RUN_DIR/recordings"
 chown -R "${HOST_UID:-0}:${HOST_GID:-0}" "$RUN_DIR"
 OUT="$RUN_DIR/capture.pcap"

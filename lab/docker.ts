@@ -114,7 +114,7 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   await mkdir(join(runDir, 'recordings'), { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env, ...dockerEnv,
-    RUN_ID: runId, LAB_PROFILE: profile, LISTENERS: String(o.scale ?? 0),
+    RUN_ID: runId, LAB_PROFILE: profile, LISTENERS: String(o.scale ?? 0), LAB_POINT_LATEST: '0',
     HOST_UID: String(process.getuid?.() ?? 1000), HOST_GID: String(process.getgid?.() ?? 1000),
     COMPOSE_PROJECT_NAME: o.projectName ?? process.env.COMPOSE_PROJECT_NAME ?? 'audiolab',
   };

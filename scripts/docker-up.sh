@@ -14,13 +14,24 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { tail -20 /tmp/audiolab-dockerd.log; exit 1; }
 fi
-# Base images: the official ones when a registry answers, else a local one.
-if docker image inspect node:24-bookworm-slim >/dev/null 2>&1 || timeout 20 docker pull -q node:24-bookworm-slim >/dev/null 2>&1; then
+# Base images: the official ones when a registry answers, else a local one, which is also tagged
+# with the names the Dockerfiles default to, so a plain `docker compose up` builds offline too.
+LOCAL=audiolab/base:bookworm-node24
+OFFICIAL="node:24-bookworm-slim debian:bookworm-slim"
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
+# a default name that is our local image under another tag
+is_local() { [ -n "$(image_id "$LOCAL")" ] && [ "$(image_id "$1")" = "$(image_id "$LOCAL")" ]; }
+if [ "${AUDIOLAB_FRESH_BASE:-0}" = 1 ] && [ -n "$(image_id "$LOCAL")" ]; then
+  docker image rm -f "$(image_id "$LOCAL")" >/dev/null 2>&1 || true # with every tag it has
+fi
+if { [ -n "$(image_id node:24-bookworm-slim)" ] && ! is_local node:24-bookworm-slim; } || timeout 20 docker pull -q node:24-bookworm-slim >/dev/null 2>&1; then
   printf 'BASE_IMAGE=node:24-bookworm-slim\nCAPTURE_BASE_IMAGE=debian:bookworm-slim\n' > .cache/docker.env
 else
   say "no container registry: building the base image locally"
-  if [ "${AUDIOLAB_FRESH_BASE:-0}" = 1 ]; then docker image rm -f audiolab/base:bookworm-node24 >/dev/null 2>&1 || true; fi
-  bash scripts/docker-base.sh audiolab/base:bookworm-node24
-  printf 'BASE_IMAGE=audiolab/base:bookworm-node24\nCAPTURE_BASE_IMAGE=audiolab/base:bookworm-node24\n' > .cache/docker.env
+  bash scripts/docker-base.sh "$LOCAL"
+  for name in $OFFICIAL; do
+    if [ -z "$(image_id "$name")" ] || is_local "$name"; then docker tag "$LOCAL" "$name"; fi
+  done
+  printf 'BASE_IMAGE=%s\nCAPTURE_BASE_IMAGE=%s\n' "$LOCAL" "$LOCAL" > .cache/docker.env
 fi
 say "ready ($(docker version --format '{{.Server.Version}}'); $(tr '\n' ' ' < .cache/docker.env))"

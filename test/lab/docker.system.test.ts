@@ -18,16 +18,7 @@ import { lastWords, localDockerEnv, preflight, runDockerLab, type DockerLabOptio
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 import type { LabManifest } from '../../analysis/app/manifest.ts';
 import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
-
-/** Removes unused networks left on the lab's fixed subnet by earlier runs (any project name). */
-function clearStaleLabNetworks(subnet = '198.18.0.0/24'): void {
-  const ids = execFileSync('docker', ['network', 'ls', '-q', '--filter', 'driver=bridge'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  for (const id of ids) {
-    const info = JSON.parse(execFileSync('docker', ['network', 'inspect', id], { encoding: 'utf8' }))[0] as { IPAM?: { Config?: Array<{ Subnet?: string }> }; Containers?: object };
-    const onLab = (info.IPAM?.Config ?? []).some((c) => c.Subnet === subnet);
-    if (onLab && Object.keys(info.Containers ?? {}).length === 0) execFileSync('docker', ['network', 'rm', id], { stdio: 'ignore' });
-  }
-}
+import { clearStaleLabNetworks } from './networks.ts';
 
 const pcm = (f: Buffer): Buffer => {
   const i = parseWavHeader(f, f.length)!;
