@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { AudioLabError } from '../services/protocol/errors.ts';
 import { newRunId, pointLatest } from './runs.ts';
+import { contextFingerprint, imagesCurrent, recordImages } from './image-cache.ts';
 import { readManifest, type LabManifest } from '../analysis/app/manifest.ts';
 
 const run = promisify(execFile);
@@ -124,15 +125,28 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   const scaleArgs = (o.scale ?? 0) > 0 ? ['--scale', `listener=${o.scale}`] : [];
   const t0 = Date.now();
   if (o.build !== false) {
-    // one build per image (server → tcp-audio-lab, capture → tcp-audio-lab-capture): `up --build`
-    // would build every service that names a Dockerfile, sending the context each time
-    say('building the images (cached layers are reused)');
-    await run(cmd!, [...pre, 'build', 'server', 'capture'], { cwd: ROOT, env, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
-      // the legacy builder's advice about buildx is not the cause: the lines before it are
-      const lines = `${err.stdout ?? ''}\n${err.stderr ?? err.message}`.split('\n').map((l) => l.trim())
-        .filter((l) => l && !/buildx|legacy builder|BuildKit|^DEPRECATED/i.test(l));
-      throw new AudioLabError('AUDIOLAB_ERR_DOCKER_UNAVAILABLE', `building the images failed: ${lines.slice(-5).join(' | ')}`);
-    });
+    // Skipped when nothing the images are built from changed since we built them (image-cache.ts).
+    // One build per image (server → tcp-audio-lab, capture → tcp-audio-lab-capture): `up --build`
+    // would build every service that names a Dockerfile, sending the context each time.
+    const contexts = [
+      { dir: ROOT, image: 'tcp-audio-lab:latest', baseId: (await imageInfo(env.BASE_IMAGE ?? 'node:24-bookworm-slim'))?.id ?? '' },
+      { dir: join(ROOT, 'capture'), image: 'tcp-audio-lab-capture:latest', baseId: (await imageInfo(env.CAPTURE_BASE_IMAGE ?? 'debian:bookworm-slim'))?.id ?? '' },
+    ];
+    const fingerprints = contexts.map(contextFingerprint);
+    const ids = async (): Promise<Array<string | null>> => Promise.all(contexts.map(async (c) => (await imageInfo(c.image))?.id ?? null));
+    if (imagesCurrent(ROOT, fingerprints, await ids())) {
+      say('the images are up to date (nothing they are built from changed)');
+    } else {
+      say('building the images (cached layers are reused)');
+      await run(cmd!, [...pre, 'build', 'server', 'capture'], { cwd: ROOT, env, maxBuffer: 64 << 20 }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+        // the legacy builder's advice about buildx is not the cause: the lines before it are
+        const lines = `${err.stdout ?? ''}\n${err.stderr ?? err.message}`.split('\n').map((l) => l.trim())
+          .filter((l) => l && !/buildx|legacy builder|BuildKit|^DEPRECATED/i.test(l));
+        throw new AudioLabError('AUDIOLAB_ERR_DOCKER_UNAVAILABLE', `building the images failed: ${lines.slice(-5).join(' | ')}`);
+      });
+      const built = await ids();
+      if (built.every((id): id is string => id !== null)) recordImages(ROOT, fingerprints, built);
+    }
   }
   say(`${compose.join(' ')} up (run ${runId}, profile ${profile}${o.scale ? `, ${o.scale} extra listener(s)` : ''})`);
   const logFile = join(runDir, 'compose.log');
@@ -185,8 +199,12 @@ export async function lastWords(id: string): Promise<string> {
 }
 
 async function containerStates(compose: string[], env: NodeJS.ProcessEnv): Promise<ContainerState[]> {
+  // the project's containers by their label: the docker CLI starts in milliseconds, Compose v1 in most of a second
+  const project = env.COMPOSE_PROJECT_NAME;
   const [cmd, ...pre] = compose;
-  const ids = (await run(cmd!, [...pre, 'ps', '-a', '-q'], { cwd: ROOT, env })).stdout.trim().split('\n').filter(Boolean);
+  const ids = (project
+    ? await run('docker', ['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${project}`])
+    : await run(cmd!, [...pre, 'ps', '-a', '-q'], { cwd: ROOT, env })).stdout.trim().split('\n').filter(Boolean);
   if (ids.length === 0) return [];
   const out = (await run('docker', ['inspect', '--format', '{{.Id}} {{index .Config.Labels "com.docker.compose.service"}} {{.State.ExitCode}}', ...ids])).stdout;
   return out.trim().split('\n').map((l) => {
@@ -206,13 +224,17 @@ export async function imageInfo(image: string): Promise<{ id: string; sizeBytes:
 async function addHostFacts(path: string, compose: string[], env: NodeJS.ProcessEnv, failures: string[], ms: number): Promise<void> {
   const m = readManifest(path);
   const images: NonNullable<LabManifest['images']> = {};
-  for (const image of ['tcp-audio-lab:latest', 'tcp-audio-lab-capture:latest']) {
-    const v = await imageInfo(image);
-    if (v) images[image] = v;
-  }
   const version = async (args: string[]): Promise<string | null> => (await run(args[0]!, args.slice(1)).catch(() => ({ stdout: '' }))).stdout.trim().split('\n')[0] || null;
+  // at once: each is a process start (Compose v1's is most of a second)
+  const names = ['tcp-audio-lab:latest', 'tcp-audio-lab-capture:latest'];
+  const [infos, engine, composeVersion] = await Promise.all([
+    Promise.all(names.map(imageInfo)),
+    version(['docker', 'version', '--format', '{{.Server.Version}}']),
+    version([...compose, 'version', '--short']),
+  ]);
+  names.forEach((image, i) => { const v = infos[i]; if (v) images[image] = v; });
   m.images = images;
-  m.docker = { engine: await version(['docker', 'version', '--format', '{{.Server.Version}}']), compose: await version([...compose, 'version', '--short']), baseImage: env.BASE_IMAGE ?? 'node:24-bookworm-slim' };
+  m.docker = { engine, compose: composeVersion, baseImage: env.BASE_IMAGE ?? 'node:24-bookworm-slim' };
   m.wallSeconds = Math.round(ms / 100) / 10;
   m.ok = failures.length === 0;
   m.failures = failures;
