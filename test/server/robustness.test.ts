@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { bigWav, rawClient, startServer, waitFor, writeTemp, type RawClient, type TestLab } from '../helpers.ts';
 import { AudioLabClient } from '../../services/client/client.ts';
-import { decodeFrame, encodeHeader, encodeToBuffer, FrameDecoder, type Message } from '../../services/protocol/index.ts';
+import { decodeFrame, encodeHeader, encodeToBuffer, FrameDecoder, type Message, type SongInfo } from '../../services/protocol/index.ts';
 import type { AudioLabError } from '../../services/protocol/errors.ts';
 
 let lab: TestLab;
@@ -149,6 +149,27 @@ describe('scale and limits', () => {
     const songs = await clients[1]!.list();
     expect(songs).toHaveLength(404);
     expect(Buffer.byteLength(JSON.stringify(songs))).toBeGreaterThan(64 * 1024);
+  }, 120_000);
+
+  it('holds a catalog of 10 000 songs with long names: LIST gives all of them in pages, and an upload reaches everyone', async () => {
+    lab = await startServer();
+    const wav = bigWav(1000, 5);
+    const long = (i: number): string => `${'ж'.repeat(110)} ${String(i).padStart(5, '0')}.wav`;
+    for (let i = 0; i < 10_000; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, (_, k) => writeFile(join(lab!.musicDir, long(i + k)), wav)));
+    }
+    await lab.server.catalog.scan();
+    const a = await lab.client('a', { pingIntervalMs: 0 });
+    const b = await lab.client('b', { pingIntervalMs: 0 });
+    const songs = await a.list();
+    expect(songs).toHaveLength(10_004);
+    expect(new Set(songs.map((s) => s.name)).size).toBe(10_004);
+    // an upload: every client is told of the new catalog, whole
+    const pushed = once(b, 'catalog') as Promise<[SongInfo[], string]>;
+    await a.upload(await writeTemp('new.wav', bigWav(3000, 6)), 'brand-new.wav');
+    const [catalog] = await pushed;
+    expect(catalog).toHaveLength(10_005);
+    expect(catalog.some((s) => s.name === 'brand-new.wav')).toBe(true);
   }, 120_000);
 
   it('refuses clients beyond the maximum with SERVER_FULL', async () => {
