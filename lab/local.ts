@@ -14,6 +14,7 @@ import { ChildCapture } from '../capture/child.ts';
 import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { analyzeWithApp, type FullAnalysis } from '../analysis/app/index.ts';
 import { writeReport } from '../analysis/report/report.ts';
+import { writeAnnotatedCapture } from './annotate.ts';
 import type { LabManifest } from '../analysis/app/manifest.ts';
 import { newRunId, pointLatest } from './runs.ts';
 import { AudioLabError } from '../services/protocol/errors.ts';
@@ -120,8 +121,11 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   };
   await writeFile(join(runDir, 'lab.json'), JSON.stringify(manifest, null, 2));
   say('analysing the capture');
-  const analysis = analyzeWithApp(capturePath, { manifest });
+  const annotations = new Map<number, string[]>();
+  const analysis = analyzeWithApp(capturePath, { manifest, annotations });
   await writeReport(analysis, runDir);
+  // the same packets with their story in comments, for plain Wireshark (capture.pcap stays as captured)
+  writeAnnotatedCapture(capturePath, join(runDir, 'capture.pcapng'), annotations);
   await pointLatest(o.runsDir, runId);
   return { ok: failures.length === 0, runDir, capture: capturePath, failures, analysis };
 }

@@ -4,7 +4,7 @@
  */
 import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts';
 import type { PacketRecord } from '../tcp/tracker.ts';
-import { FLAG_BITS } from '../tcp/flags.ts';
+import { FLAG_BITS, FLAG_NAMES, type FlagName } from '../tcp/flags.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
 import { AppDecoder, recognised } from './decode.ts';
 import { manifestFor, type LabManifest } from './manifest.ts';
@@ -32,20 +32,35 @@ export interface FullAnalysis extends AnalysisResult {
   app: AppReport;
 }
 
+/** Each flag in words, for a capture's comments (the filter is tcp.analysis.<name>). */
+const FLAG_WORDS: Record<FlagName, string> = {
+  retransmission: 'retransmission', fastRetransmission: 'fast retransmission', spuriousRetransmission: 'spurious retransmission',
+  outOfOrder: 'out-of-order segment', lostSegment: 'previous segment not captured', ackedUnseen: 'ACKs a segment not captured',
+  dupAck: 'duplicate ACK', zeroWindow: 'zero window', zeroWindowProbe: 'zero-window probe', windowFull: 'window full',
+  windowUpdate: 'window update', keepAlive: 'keep-alive',
+};
+
 const RETX = FLAG_BITS.retransmission | FLAG_BITS.fastRetransmission | FLAG_BITS.spuriousRetransmission;
 
 /** The TCP analysis and our protocol read back from it (the TCP analysis alone: tcp-only.ts). */
-export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null } = {}): FullAnalysis {
+/**
+ * `annotations`: filled with a comment in words for each frame that starts one of our messages, and
+ * for each frame a TCP analysis flag marks (an annotated capture's comments, cli's --annotate).
+ */
+export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onProgress'> & { manifest?: LabManifest | null; annotations?: Map<number, string[]> } = {}): FullAnalysis {
   const manifest = manifestFor(path, options.manifest);
   const roles = new Map((manifest?.hosts ?? []).map((h) => [h.ip, h.role]));
   // (the model asks the decoder for endpoints: it meets a connection only through its messages)
   const model = new AppModel((i) => decoder.endpoint(i) ?? { ip: '?', port: 0 }, (ip) => roles.get(ip) ?? null);
   const decoder: AppDecoder = new AppDecoder(model);
+  if (options.annotations) model.annotations = options.annotations;
+  const flagged = options.annotations ? FLAG_NAMES.map((n) => [FLAG_BITS[n], FLAG_WORDS[n]] as const) : [];
   const legs = new Map<string, LegEvents>();
   const result = analyze(path, {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onPayload: decoder.onPayload,
     onAnalyzed: (rec: PacketRecord): void => {
+      if (rec.flags !== 0) for (const [bit, words] of flagged) if (rec.flags & bit) model.note(rec.frame, `TCP analysis: ${words}`);
       if ((rec.flags & (FLAG_BITS.zeroWindow | RETX)) === 0) return;
       const dir = rec.fromA === rec.conn.clientIsA ? 'c2s' : 's2c';
       const key = `${rec.conn.index}/${dir}`;

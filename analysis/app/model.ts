@@ -91,6 +91,8 @@ interface Live {
 export class AppModel implements AppSink {
   readonly clients = new Map<number, ClientIdentity>();
   readonly timeline: TimelineEvent[] = [];
+  /** With `annotate`: a comment for each frame that starts a message, in words (an annotated capture's). */
+  annotations: Map<number, string[]> | null = null;
   readonly counts: Partial<Record<MessageName, number>> = {};
   readonly streams: StreamRecord[] = [];
   readonly tracks = new Map<string, ChunkTrack>();
@@ -166,6 +168,7 @@ export class AppModel implements AppSink {
       default: break;
     }
     this.timeline.push({ t: m.t, conn: m.conn, client: this.nameOf(m.conn), dir: m.dir, type: msg.type, frame: m.frame, text });
+    this.note(m.frame, `${this.arrow(m.conn, m.dir)}: ${text}`);
   }
 
   private open(m: AppMessage, streamId: number, dir: Dir, kind: StreamKind, song: string, peer: string | null, size: number, offset: number, sha: string | null): void {
@@ -196,17 +199,33 @@ export class AppModel implements AppSink {
     this.open(m, r.streamId, 'c2s', p.kind, p.msg.name, peer, p.msg.size, 0, p.msg.sha256);
   }
 
+  /** Adds a comment to a frame (only when annotating). */
+  note(frame: number, text: string): void {
+    if (!this.annotations) return;
+    const list = this.annotations.get(frame);
+    if (list) list.push(text);
+    else this.annotations.set(frame, [text]);
+  }
+
+  /** "client-a → server" or "server → client-a", for a connection and direction. */
+  arrow(conn: number, dir: Dir): string {
+    const c = this.nameOf(conn);
+    return dir === 'c2s' ? `${c} → server` : `server → ${c}`;
+  }
+
   /** A DATA frame arrives: a chunk of its stream (if the stream is known), hashed as its pieces pass. */
-  dataStart(conn: number, dir: Dir, streamId: number, _seq: number, offset: number, length: number): DataChunk {
+  dataStart(conn: number, dir: Dir, streamId: number, seq: number, offset: number, length: number): DataChunk {
     const l = this.live.get(`${conn}/${dir}/${streamId}`) ?? null;
     if (l && offset !== l.expect) l.hash = null; // not contiguous: integrity cannot be shown
     const counts = this.counts;
+    const note = this.annotations ? (frame: number): void => this.note(frame, `${this.arrow(conn, dir)}: DATA stream ${streamId} chunk ${seq} (offset ${offset}, ${length} bytes)`) : null;
     return {
       bytes(piece: Buffer): void {
         l?.hash?.update(piece);
       },
       end(t: number, frame: number, tEnd: number): void {
         counts.DATA = (counts.DATA ?? 0) + 1;
+        note?.(frame);
         if (!l) return;
         const r = l.rec;
         l.expect = offset + length;

@@ -48,6 +48,7 @@ export const analyzeCommand: Command = {
     json: { type: 'string', help: 'Write the JSON to FILE, or - for stdout (compact; indented on a terminal)', placeholder: 'FILE|-' },
     manifest: { type: 'string', help: 'The lab manifest (default: lab.json beside the capture, if any)', placeholder: 'FILE' },
     'tcp-only': { type: 'boolean', help: 'Only the TCP analysis: do not decode the audiolab protocol (faster on captures of other traffic)' },
+    annotate: { type: 'string', help: 'Also write the capture as pcapng with a comment on every frame that starts one of our messages or carries a TCP analysis flag (plain Wireshark: frame.comment contains "PLAY")', placeholder: 'OUT.pcapng' },
   },
   examples: ['audiolab analyze runs/latest/capture.pcap --out runs/latest', 'audiolab analyze lab.pcapng --json - | jq ".app.relays"'],
   exitOnReturn: true,
@@ -71,9 +72,17 @@ export const analyzeCommand: Command = {
         ? `analysing ${file} ${bar(n / total)} ${fmtBytes(n)}/${fmtBytes(total)}`
         : `analysing ${file === '-' ? 'standard input' : file}: ${packets} packets, ${fmtBytes(n)} read`) : undefined;
       // --tcp-only loads only the TCP analysis (not the protocol decoder and its modules)
+      const annotateTo = str(ctx, 'annotate');
+      if (annotateTo && ctx.values['tcp-only'] === true) throw new AudioLabError('AUDIOLAB_ERR_USAGE', '--annotate needs the protocol decoding: leave out --tcp-only');
+      if (annotateTo && file === '-') throw new AudioLabError('AUDIOLAB_ERR_USAGE', '--annotate reads the capture twice: name a file, not standard input');
+      const annotations = annotateTo ? new Map<number, string[]>() : undefined;
       result = ctx.values['tcp-only'] === true
         ? (await import('../../analysis/app/tcp-only.ts')).analyzeTcpOnly(file, { manifest, onProgress })
-        : (await import('../../analysis/app/index.ts')).analyzeWithApp(file, { manifest, onProgress });
+        : (await import('../../analysis/app/index.ts')).analyzeWithApp(file, { manifest, onProgress, ...(annotations ? { annotations } : {}) });
+      if (annotateTo && annotations) {
+        const n = (await import('../../lab/annotate.ts')).writeAnnotatedCapture(file, annotateTo, annotations);
+        process.stderr.write(`annotated capture written: ${annotateTo} (${n} comments on ${annotations.size} frames)\n`);
+      }
     } catch (err) {
       line.done();
       if (err instanceof AudioLabError && err.context.partialResult) {

@@ -49,6 +49,7 @@ export const labCommand: Command = {
       `${r.interrupted ? 'Lab run INTERRUPTED' : r.ok ? 'Lab run complete' : 'Lab run FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${r.runDir}`,
       `  capture.pcap   the packets; open them in Wireshark with our dissector:`,
       `                 wireshark -X lua_script:analysis/wireshark/audiolab.lua ${r.capture}`,
+      `  capture.pcapng the same packets, each message and finding in a comment (plain Wireshark)`,
       `  report.html    the report (open in a browser); report.md + charts/ for a code forge`,
       '  report.json    the full analysis (schema in docs/report-schema.md)',
       '  lab.json       the manifest (hosts, capture, impairments, timings)',

@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { MUSIC, ROOT, tempDir } from '../helpers.ts';
 import { runLocalLab, type LocalLabResult } from '../../lab/local.ts';
+import { analyze } from '../../analysis/analyze.ts';
+import { execFileSync } from 'node:child_process';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 
 let run: LocalLabResult;
@@ -28,6 +30,25 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+});
+
+describe('the annotated capture (capture.pcapng)', () => {
+  it('holds the same packets, each message\'s first frame commented in words, read by plain tshark and by our reader alike', () => {
+    const ng = join(run.runDir, 'capture.pcapng');
+    const tshark = (args: string[]): string => execFileSync('tshark', ['-n', '-r', ng, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // every comment, one per line (a frame may start several messages)
+    const comments = tshark(['-T', 'fields', '-e', 'frame.comment', '-E', 'occurrence=a', '-E', 'aggregator=\n']).split('\n').filter(Boolean);
+    const messages = Object.values(report.app.messageCounts).reduce((s, n) => s + (n ?? 0), 0);
+    expect(comments.filter((c) => !c.startsWith('TCP analysis:'))).toHaveLength(messages);
+    expect(messages).toBeGreaterThan(20);
+    const plays = tshark(['-Y', 'frame.comment contains "client-a → server: PLAY "', '-T', 'fields', '-e', 'frame.number']).trim().split('\n').filter(Boolean).map(Number);
+    expect(plays).toEqual(report.app.timeline.filter((e) => e.type === 'PLAY').map((e) => e.frame));
+    expect(comments.some((c) => /DATA stream \d+ chunk \d+ \(offset \d+/.test(c))).toBe(true);
+    // the same packets, and the same analysis from our reader
+    const count = (f: string): number => Number(/Number of packets:\s+(\d+)/.exec(execFileSync('capinfos', ['-c', '-M', f], { encoding: 'utf8' }))?.[1]);
+    expect(count(ng)).toBe(count(run.capture));
+    expect(analyze(ng).connections).toEqual(analyze(run.capture).connections);
+  });
 });
 
 describe('app-level analysis of a lab capture', () => {

@@ -72,6 +72,10 @@ describe('docker compose lab', () => {
       expect(report.app.relays.map((x) => [x.kind, x.from, x.to, x.intact]).sort()).toEqual([['play-on', 'client-a', 'client-b', true], ['relay', 'client-a', 'client-b', true]]);
       expect(report.app.plays.map((p) => p.source)).toEqual(['network', 'cache']);
       expect(existsSync(join(r.runDir, 'report.html'))).toBe(true);
+      // the annotated capture: plain tshark finds the play-on by its comment
+      const ng = join(r.runDir, 'capture.pcapng');
+      const onB = execFileSync('tshark', ['-n', '-r', ng, '-Y', 'frame.comment contains "PLAY_ON scale-24bit-48k.wav on client-b"', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      expect(onB).toMatch(/^\d+$/);
       for (const song of ['chimes-32bit-16k.wav', 'scale-24bit-48k.wav']) {
         const rec = await readFile(join(r.runDir, 'recordings', 'client-b', `client-a--${song}`));
         expect(pcm(rec).equals(pcm(await readFile(join(MUSIC, song))))).toBe(true);
