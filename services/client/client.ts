@@ -40,7 +40,7 @@ export interface Invite {
 }
 
 export interface ClientEvents {
-  presence: [event: string, client: ClientInfo, clients: ClientInfo[]];
+  presence: [event: string, client: ClientInfo];
   catalog: [songs: SongInfo[], reason: string];
   /** A stream arrived that no request of ours asked for (play-on, relay). */
   stream: [IncomingStream];
@@ -81,7 +81,10 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
   me: ClientInfo | undefined;
   /** The server's catalog as last seen (LIST answers and pushed changes). */
   catalog: SongInfo[] | undefined;
-  clients: ClientInfo[] = [];
+  /** Who is online, by id: a PRESENCE delta is applied in constant time, whoever many are online. */
+  private readonly online = new Map<number, ClientInfo>();
+  /** `clients` as last built (null: changed since). */
+  private onlineList: ClientInfo[] | null = [];
   motd = '';
   version = 0;
 
@@ -97,6 +100,17 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
       chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     };
+  }
+
+  /** Who is online (this client included), by id; built when asked after a change. */
+  get clients(): ClientInfo[] {
+    return (this.onlineList ??= [...this.online.values()].sort((a, b) => a.id - b.id));
+  }
+
+  private setOnline(list: readonly ClientInfo[], replace: boolean): void {
+    if (replace) this.online.clear();
+    for (const c of list) this.online.set(c.id, c);
+    this.onlineList = null;
   }
 
   get connected(): boolean {
@@ -186,7 +200,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
   private onMessage(msg: Message): void {
     switch (msg.type) {
       case 'WELCOME':
-        this.clients = msg.clients;
+        this.setOnline(msg.clients, true);
         this.motd = msg.motd;
         this.version = msg.version;
         // more pages of who is online follow as CLIENTS: connect() resolves with the whole list
@@ -194,7 +208,7 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
         else this.settle(0, msg);
         return;
       case 'CLIENTS':
-        this.clients = [...this.clients, ...msg.clients];
+        this.setOnline(msg.clients, false);
         if (!msg.more && this.welcome) {
           this.settle(0, { ...this.welcome, clients: this.clients, more: false });
           this.welcome = undefined;
@@ -202,9 +216,10 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
         return;
       case 'PRESENCE': {
         // a delta: this client's list is the WELCOME's, with every change since applied
-        const others = this.clients.filter((c) => c.id !== msg.client.id);
-        this.clients = msg.event === 'leave' ? others : [...others, msg.client].sort((a, b) => a.id - b.id);
-        this.emit('presence', msg.event, msg.client, this.clients);
+        if (msg.event === 'leave') this.online.delete(msg.client.id);
+        else this.online.set(msg.client.id, msg.client);
+        this.onlineList = null;
+        this.emit('presence', msg.event, msg.client);
         return;
       }
       case 'PING':

@@ -139,7 +139,7 @@ export class Session {
       this.conn.fail(new AudioLabError('AUDIOLAB_ERR_UNSUPPORTED_VERSION', `None of versions ${msg.versions.join(', ')} is supported (server: ${SUPPORTED_VERSIONS.join(', ')})`));
       return;
     }
-    this.info.name = this.server.uniqueClientName(cleanClientName(msg.name));
+    this.info.name = this.server.claimName(this, cleanClientName(msg.name));
     this.ready = true;
     clearTimeout(this.helloTimer);
     this.log = this.server.log.child({ client: this.info.id, name: this.info.name, peer: this.conn.peer });
