@@ -5,6 +5,7 @@ import { createSink, SINK_HELP, type AudioSink } from '../services/client/sinks/
 import { str, type CommandContext, type OptionSpec } from './command.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from './ui.ts';
 import type { PlayProgress, PlayResult } from '../services/client/player.ts';
+import type { ClientInfo } from '../services/protocol/index.ts';
 import type { Underrun } from '../services/client/sinks/clock.ts';
 
 export const CLIENT_OPTIONS: Record<string, OptionSpec> = {
@@ -67,4 +68,10 @@ export function playProgress(line: ProgressLine, name: string, bytesPerSecondPcm
 export function describePlay(r: PlayResult, sink: AudioSink): string {
   const how = r.fromCache ? 'from cache (no network transfer)' : `${fmtBytes(r.downloadedBytes)} downloaded${r.resumedFrom > 0 ? ` (resumed at ${r.resumedFrom})` : ''}`;
   return `played ${r.song.name} to ${sink.description}: ${fmtMs(r.song.durationMs)} of audio, ${how}; first audio after ${fmtMs(r.firstAudioMs)}, ${r.underruns.length} underrun(s)`;
+}
+
+/** A change of who is online, in words: "lis (127.0.0.1:40000) joined". */
+export function presenceLine(event: string, who: ClientInfo): string {
+  const what = event === 'join' ? 'joined' : event === 'leave' ? 'left' : who.listening ? 'is now listening' : 'stopped listening';
+  return `${who.name} (${who.address}) ${what}`;
 }

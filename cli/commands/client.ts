@@ -3,11 +3,11 @@ import { basename, join } from 'node:path';
 import { playSong } from '../../services/client/player.ts';
 import { Receiver, takesManyStreams } from '../../services/client/receiver.ts';
 import { RecorderSink } from '../../services/client/sinks/index.ts';
-import { byteRateOf } from '../../services/client/sinks/sink.ts';
+import { byteRateOf } from '../../services/common/wav.ts';
 import type { AudioLabClient } from '../../services/client/client.ts';
 import { AudioLabError } from '../../services/protocol/errors.ts';
 import { int, str, type Command, type CommandContext } from '../command.ts';
-import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, sinkFrom } from '../common.ts';
+import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, presenceLine, sinkFrom } from '../common.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
 /**
@@ -124,7 +124,7 @@ export const listenCommand: Command = {
           : sinkFrom(ctx)),
         onAccept: (inv) => process.stderr.write(`${inv.from} ${inv.kind === 'relay' ? 'sends you' : 'plays'} ${inv.song} (${fmtBytes(inv.size)})\n`),
       });
-      c.on('presence', (event, who) => process.stderr.write(`${who.name} (${who.address}) ${event === 'join' ? 'joined' : event === 'leave' ? 'left' : who.listening ? 'is listening' : 'stopped listening'}\n`));
+      c.on('presence', (event, who) => process.stderr.write(`${presenceLine(event, who)}\n`));
       await c.listen(!refuse);
       process.stderr.write(refuse
         ? `Connected as ${c.me?.name ?? ''}, refusing every stream: senders are told so.\n`

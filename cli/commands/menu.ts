@@ -3,12 +3,12 @@ import { createInterface, type Interface } from 'node:readline/promises';
 import { basename } from 'node:path';
 import { playSong } from '../../services/client/player.ts';
 import { Receiver, takesManyStreams } from '../../services/client/receiver.ts';
-import { byteRateOf } from '../../services/client/sinks/sink.ts';
+import { byteRateOf } from '../../services/common/wav.ts';
 import type { AudioLabClient } from '../../services/client/client.ts';
 import { AudioLabError, toAudioLabError } from '../../services/protocol/errors.ts';
 import type { ClientInfo } from '../../services/protocol/index.ts';
 import type { Command } from '../command.ts';
-import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, sinkFrom } from '../common.ts';
+import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, presenceLine, sinkFrom } from '../common.ts';
 import { clearProgress, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
 const MENU = `
@@ -57,7 +57,7 @@ export const menuCommand: Command = {
       return end ? undefined : a?.trim();
     };
 
-    client.on('presence', (event, who) => say(`\n* ${showClient(who)} ${event === 'join' ? 'joined' : event === 'leave' ? 'left' : who.listening ? 'is now listening' : 'stopped listening'}`));
+    client.on('presence', (event, who) => say(`\n* ${presenceLine(event, who)}`));
     client.on('catalog', (songs, reason) => say(`\n* the catalog changed (${reason}): ${songs.length} songs`));
     const receiver = new Receiver(client, {
       maxConcurrent: takesManyStreams(String(ctx.values.sink ?? 'auto'), undefined) ? 8 : 1,

@@ -171,3 +171,6 @@ export class WavHeaderAccumulator {
     return null;
   }
 }
+
+/** Bytes of PCM per second of audio in this format. */
+export const byteRateOf = (f: AudioFormat): number => f.sampleRate * f.channels * (f.bitsPerSample / 8);

@@ -19,6 +19,7 @@ import type { Logger } from '../common/log.ts';
 import { pagesOf, SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
 import { cleanClientName } from './names.ts';
 import { streamFile } from './streamer.ts';
+import { byteRateOf } from '../common/wav.ts';
 import { endUpload, startUpload, uploadData, type Upload } from './uploads.ts';
 import { dropRelay, endRelay, forwardRelay, startRelay, type Relay } from './relays.ts';
 import type { AudioLabServer } from './server.ts';
@@ -263,7 +264,7 @@ export class Session {
    * plus the stall timeout.
    */
   delivered(streamId: number, size: number, format: AudioFormat): Promise<AudioLabError | null> {
-    const byteRate = format.sampleRate * format.channels * (format.bitsPerSample / 8);
+    const byteRate = byteRateOf(format);
     const withinMs = this.server.config.streamStallMs + (byteRate > 0 ? Math.ceil((size / byteRate) * 1000) : 0);
     const who = this.info.name;
     return new Promise((resolve) => {

@@ -1,5 +1,6 @@
 import { PlaybackClock } from './clock.ts';
-import { byteRateOf, type AudioSink, type SinkStats } from './sink.ts';
+import type { AudioSink, SinkStats } from './sink.ts';
+import { byteRateOf } from '../../common/wav.ts';
 import type { AudioFormat } from '../../protocol/index.ts';
 
 /** Discards audio; with `realtime`, takes as long as playing it would. */

@@ -18,7 +18,8 @@ import wav from 'wav';
 import { AudioLabError } from '../../protocol/errors.ts';
 import type { AudioFormat } from '../../protocol/index.ts';
 import { PlaybackClock, type Underrun } from './clock.ts';
-import { byteRateOf, type AudioSink, type SinkStats } from './sink.ts';
+import type { AudioSink, SinkStats } from './sink.ts';
+import { byteRateOf } from '../../common/wav.ts';
 
 export class RecorderSink implements AudioSink {
   readonly description: string;

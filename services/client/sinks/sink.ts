@@ -19,4 +19,3 @@ export interface AudioSink {
   stats(): SinkStats;
 }
 
-export const byteRateOf = (f: AudioFormat): number => f.sampleRate * f.channels * (f.bitsPerSample / 8);

@@ -12,7 +12,8 @@ import type { Writable } from 'node:stream';
 import { AudioLabError } from '../../protocol/errors.ts';
 import type { AudioFormat } from '../../protocol/index.ts';
 import { PlaybackClock } from './clock.ts';
-import { byteRateOf, type AudioSink, type SinkStats } from './sink.ts';
+import type { AudioSink, SinkStats } from './sink.ts';
+import { byteRateOf } from '../../common/wav.ts';
 
 const require = createRequire(import.meta.url);
 
