@@ -21,6 +21,9 @@ export const PLAYBACK_OPTIONS: Record<string, OptionSpec> = {
   'cache-size': { type: 'string', help: 'Cache size limit in MiB', placeholder: 'MIB', default: '512' },
 };
 
+/** Clients named on the Online: line after connecting; the rest are counted. */
+const ONLINE_SHOWN = 20;
+
 export async function connectClient(ctx: CommandContext, quiet = false): Promise<AudioLabClient> {
   const { host, port } = parseServerAddress(str(ctx, 'server'));
   const bind = str(ctx, 'bind');
@@ -29,7 +32,9 @@ export async function connectClient(ctx: CommandContext, quiet = false): Promise
   if (!quiet) {
     process.stderr.write(`${welcome.motd}\n`);
     const others = client.clients.filter((c) => c.id !== welcome.clientId);
-    if (others.length > 0) process.stderr.write(`Online: ${others.map((c) => `${c.name} (${c.address}${c.listening ? ', listening' : ''})`).join(', ')}\n`);
+    const shown = others.slice(0, ONLINE_SHOWN);
+    const more = client.onlineCount - 1 - shown.length;
+    if (others.length > 0) process.stderr.write(`Online: ${shown.map((c) => `${c.name} (${c.address}${c.listening ? ', listening' : ''})`).join(', ')}${more > 0 ? ` and ${more} more` : ''}\n`);
   }
   return client;
 }
@@ -68,6 +73,11 @@ export function playProgress(line: ProgressLine, name: string, bytesPerSecondPcm
 export function describePlay(r: PlayResult, sink: AudioSink): string {
   const how = r.fromCache ? 'from cache (no network transfer)' : `${fmtBytes(r.downloadedBytes)} downloaded${r.resumedFrom > 0 ? ` (resumed at ${r.resumedFrom})` : ''}`;
   return `played ${r.song.name} to ${sink.description}: ${fmtMs(r.song.durationMs)} of audio, ${how}; first audio after ${fmtMs(r.firstAudioMs)}, ${r.underruns.length} underrun(s)`;
+}
+
+/** Many changes at once, in words. */
+export function onlineLine(online: number, changes: number): string {
+  return `${changes} changes of who is online: ${online} online now`;
 }
 
 /** A change of who is online, in words: "lis (127.0.0.1:40000) joined". */

@@ -134,8 +134,14 @@ export class AppModel implements AppSink {
     let text: string = msg.type;
     switch (msg.type) {
       case 'HELLO': c.asked = msg.name; c.software = msg.software ?? null; text = `HELLO as ${msg.name}`; break;
-      case 'WELCOME': c.name = msg.name; c.id = msg.clientId; text = `WELCOME #${msg.clientId} ${msg.name}; online: ${msg.clients.map((x) => x.name).join(', ') || 'nobody else'}`; break;
+      case 'WELCOME': {
+        c.name = msg.name; c.id = msg.clientId;
+        const more = msg.online - msg.clients.length;
+        text = `WELCOME #${msg.clientId} ${msg.name}; online: ${msg.clients.map((x) => x.name).join(', ') || 'nobody else'}${more > 0 ? ` and ${more} more` : ''}`;
+        break;
+      }
       case 'PRESENCE': text = `PRESENCE ${msg.event} ${msg.client.name}`; break;
+      case 'ONLINE': text = `ONLINE ${msg.online} online after ${msg.changes} changes`; break;
       case 'LIST': text = 'LIST'; break;
       case 'CATALOG':
         for (const s of msg.songs) this.catalog.set(s.name, s.sha256);

@@ -120,7 +120,7 @@ export function linesSvg(kind: string, title: string, series: ChartLine[], xLabe
 }
 
 const TYPE_COLOR: Record<string, string> = {
-  HELLO: '#2563eb', WELCOME: '#2563eb', PRESENCE: '#94a3b8', LIST: '#0891b2', CATALOG: '#0891b2', PLAY: '#16a34a', PLAYED: '#4d7c0f',
+  HELLO: '#2563eb', WELCOME: '#2563eb', PRESENCE: '#94a3b8', ONLINE: '#94a3b8', WHO: '#94a3b8', CLIENTS: '#94a3b8', LIST: '#0891b2', CATALOG: '#0891b2', PLAY: '#16a34a', PLAYED: '#4d7c0f',
   STREAM_START: '#16a34a', STREAM_END: '#16a34a', RECEIVED: '#16a34a', STREAM_ABORT: '#dc2626', UPLOAD: '#ea580c', UPLOAD_DONE: '#ea580c', READY: '#ea580c',
   LISTEN: '#9333ea', PLAY_ON: '#9333ea', SEND_TO: '#be185d', INVITE: '#9333ea', ACCEPT: '#9333ea', REFUSE: '#dc2626', OK: '#64748b', ERROR: '#dc2626', BYE: '#334155',
 };

@@ -7,7 +7,7 @@ import { byteRateOf } from '../../services/common/wav.ts';
 import type { AudioLabClient } from '../../services/client/client.ts';
 import { AudioLabError } from '../../services/protocol/errors.ts';
 import { int, str, type Command, type CommandContext } from '../command.ts';
-import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, presenceLine, sinkFrom } from '../common.ts';
+import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, onlineLine, playProgress, presenceLine, sinkFrom } from '../common.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
 /**
@@ -125,6 +125,7 @@ export const listenCommand: Command = {
         onAccept: (inv) => process.stderr.write(`${inv.from} ${inv.kind === 'relay' ? 'sends you' : 'plays'} ${inv.song} (${fmtBytes(inv.size)})\n`),
       });
       c.on('presence', (event, who) => process.stderr.write(`${presenceLine(event, who)}\n`));
+      c.on('online', (online, changes) => process.stderr.write(`${onlineLine(online, changes)}\n`));
       await c.listen(!refuse);
       process.stderr.write(refuse
         ? `Connected as ${c.me?.name ?? ''}, refusing every stream: senders are told so.\n`

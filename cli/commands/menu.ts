@@ -8,7 +8,7 @@ import type { AudioLabClient } from '../../services/client/client.ts';
 import { AudioLabError, toAudioLabError } from '../../services/protocol/errors.ts';
 import type { ClientInfo } from '../../services/protocol/index.ts';
 import type { Command } from '../command.ts';
-import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, playProgress, presenceLine, sinkFrom } from '../common.ts';
+import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, onlineLine, playProgress, presenceLine, sinkFrom } from '../common.ts';
 import { clearProgress, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
 const MENU = `
@@ -58,6 +58,7 @@ export const menuCommand: Command = {
     };
 
     client.on('presence', (event, who) => say(`\n* ${presenceLine(event, who)}`));
+    client.on('online', (online, changes) => say(`\n* ${onlineLine(online, changes)}`));
     client.on('catalog', (songs, reason) => say(`\n* the catalog changed (${reason}): ${songs.length} songs`));
     const receiver = new Receiver(client, {
       maxConcurrent: takesManyStreams(String(ctx.values.sink ?? 'auto'), undefined) ? 8 : 1,
@@ -100,7 +101,8 @@ async function menuLoop(client: AudioLabClient, ctx: Parameters<Command['run']>[
     return songs[Number(a) - 1]?.name ?? (a || undefined);
   };
   const pickClient = async (): Promise<string | undefined> => {
-    const others = client.clients.filter((c) => c.id !== client.me?.id);
+    const everyone = client.listComplete ? client.clients : await client.who();
+    const others = everyone.filter((c) => c.id !== client.me?.id);
     if (others.length === 0) { say('No other clients online.'); return undefined; }
     others.forEach((c, i) => say(`  ${i + 1}) ${showClient(c)}`));
     const a = await ask('Client number, name or address: ');

@@ -41,6 +41,8 @@ export interface Invite {
 
 export interface ClientEvents {
   presence: [event: string, client: ClientInfo];
+  /** Many changes at once (ONLINE): `online` now; the list held is out of date until who(). */
+  online: [online: number, changes: number];
   catalog: [songs: SongInfo[], reason: string];
   /** A stream arrived that no request of ours asked for (play-on, relay). */
   stream: [IncomingStream];
@@ -71,8 +73,8 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
   private readonly starts = new Map<number, (s: IncomingStream) => void>();
   private fullStreams = 0;
   private pingTimer: NodeJS.Timeout | undefined;
-  /** A WELCOME whose list of clients continues in CLIENTS pages. */
-  private welcome: MessageOf<'WELCOME'> | undefined;
+  /** CLIENTS pages gathered so far, by request. */
+  private readonly clientPages = new Map<number, ClientInfo[]>();
   /** CATALOG pages gathered so far, by request (-1: a push). */
   private readonly catalogPages = new Map<number, SongInfo[]>();
   private closeError: AudioLabError | undefined;
@@ -85,6 +87,12 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
   private readonly online = new Map<number, ClientInfo>();
   /** `clients` as last built (null: changed since). */
   private onlineList: ClientInfo[] | null = [];
+  /** The last change of who is online that `online` reflects (PRESENCE/ONLINE up to it are skipped). */
+  private presenceSeq = 0;
+  /** How many are online, as the server last said. */
+  onlineCount = 0;
+  /** Whether `clients` holds everyone online (false after a WELCOME's first page of many, or an ONLINE count). */
+  listComplete = true;
   motd = '';
   version = 0;
 
@@ -111,6 +119,13 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     if (replace) this.online.clear();
     for (const c of list) this.online.set(c.id, c);
     this.onlineList = null;
+  }
+
+  /** Everyone online, asked of the server (WHO, answered in CLIENTS pages). */
+  async who(): Promise<ClientInfo[]> {
+    const req = this.nextReq++;
+    await this.request<'CLIENTS'>({ type: 'WHO', req }, ['CLIENTS'], req);
+    return this.clients;
   }
 
   get connected(): boolean {
@@ -201,27 +216,46 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     switch (msg.type) {
       case 'WELCOME':
         this.setOnline(msg.clients, true);
+        this.onlineCount = msg.online;
+        this.listComplete = msg.clients.length >= msg.online;
+        this.presenceSeq = msg.seq;
         this.motd = msg.motd;
         this.version = msg.version;
-        // more pages of who is online follow as CLIENTS: connect() resolves with the whole list
-        if (msg.more) this.welcome = msg;
-        else this.settle(0, msg);
+        this.settle(0, msg);
         return;
-      case 'CLIENTS':
-        this.setOnline(msg.clients, false);
-        if (!msg.more && this.welcome) {
-          this.settle(0, { ...this.welcome, clients: this.clients, more: false });
-          this.welcome = undefined;
+      case 'CLIENTS': {
+        // pages of one answer gather until the last; then they replace the list
+        const list = [...(this.clientPages.get(msg.req) ?? []), ...msg.clients];
+        if (msg.more) {
+          this.clientPages.set(msg.req, list);
+          return;
         }
+        this.clientPages.delete(msg.req);
+        this.setOnline(list, true);
+        this.onlineCount = list.length;
+        this.listComplete = true;
+        this.presenceSeq = Math.max(this.presenceSeq, msg.seq);
+        this.settle(msg.req, { ...msg, clients: list });
         return;
+      }
       case 'PRESENCE': {
-        // a delta: this client's list is the WELCOME's, with every change since applied
+        // a delta: skipped when the list already reflects it
+        if (msg.seq <= this.presenceSeq) return;
+        this.presenceSeq = msg.seq;
+        this.onlineCount = msg.online;
         if (msg.event === 'leave') this.online.delete(msg.client.id);
         else this.online.set(msg.client.id, msg.client);
         this.onlineList = null;
-        this.emit('presence', msg.event, msg.client);
+        if (msg.client.id !== this.me?.id) this.emit('presence', msg.event, msg.client);
         return;
       }
+      case 'ONLINE':
+        if (msg.seq <= this.presenceSeq) return;
+        this.presenceSeq = msg.seq;
+        this.onlineCount = msg.online;
+        this.listComplete = false;
+        this.emit('online', msg.online, msg.changes);
+        return;
       case 'PING':
         this.conn?.send({ type: 'PONG', t: msg.t });
         return;

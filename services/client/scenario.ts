@@ -112,7 +112,8 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
     switch (step.do) {
       case 'connect': {
         const w = await client.connect();
-        return `${w.motd} (online: ${w.clients.map((c) => c.name).join(', ')})`;
+        const more = w.online - w.clients.length;
+        return `${w.motd} (online: ${w.clients.map((c) => c.name).join(', ')}${more > 0 ? ` and ${more} more` : ''})`;
       }
       case 'wait-for': {
         // `client` may be a pattern ("listener*"); `count` says how many must match (default 1)
@@ -122,6 +123,8 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
         while (found() < want) {
           if (Date.now() > end) throw new AudioLabError('AUDIOLAB_ERR_TIMEOUT', `${want === 1 ? step.client : `${want} × ${step.client}`} did not show up${step.listening ? ' listening' : ''}`);
           await new Promise((r) => setTimeout(r, 50));
+          // the list is only a count after many changes at once: ask for it whole
+          if (!client.listComplete) await client.who();
         }
         return want === 1 && !step.client.includes('*') ? `${step.client} is online${step.listening ? ' and listening' : ''}` : `${found()} client(s) matching ${step.client} online`;
       }

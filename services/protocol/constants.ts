@@ -25,3 +25,13 @@ export const DATA_HEADER_SIZE = 16;
 export const DEFAULT_CHUNK_SIZE = 16 * 1024;
 
 export const DEFAULT_PORT = 5050;
+
+/** WELCOME lists at most this many of those online; WHO gets the whole list. */
+export const WELCOME_CLIENTS = 100;
+/**
+ * Changes of who is online go out in rounds, at most one every PRESENCE_INTERVAL_MS (the first
+ * change after a quiet spell at once): a round of up to PRESENCE_DETAIL changes as PRESENCE deltas,
+ * a bigger one as one ONLINE count. A join storm costs each client a few small frames a second.
+ */
+export const PRESENCE_INTERVAL_MS = 250;
+export const PRESENCE_DETAIL = 32;

@@ -9,6 +9,7 @@ import { AudioLabError } from '../protocol/errors.ts';
 import { Connection, DEFAULT_MAX_QUEUED_BYTES } from '../common/connection.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, encodeMessage, pagesOf, type ClientInfo } from '../protocol/index.ts';
+import { PresenceFeed, type PresenceEvent } from './presence.ts';
 import { Catalog } from './catalog.ts';
 import { Session } from './session.ts';
 import { DEFAULT_STALL_MS } from './streamer.ts';
@@ -56,6 +57,9 @@ export class AudioLabServer {
   private readonly sessions = new Set<Session>();
   /** Ready sessions by name (claimName). */
   private readonly byName = new Map<string, Session>();
+  /** Sessions past HELLO and not closed. */
+  private readyCount = 0;
+  readonly presence = new PresenceFeed(() => this.readyConnections(), () => this.readyCount);
   private nextClientId = 1;
   private nextStreamId = 1;
   private closing = false;
@@ -118,7 +122,10 @@ export class AudioLabServer {
     this.sessions.add(session);
     conn.on('close', () => {
       this.sessions.delete(session);
-      if (session.ready) this.broadcastPresence('leave', session.info, session);
+      if (session.ready) {
+        this.readyCount--;
+        this.presence.publish('leave', session.info);
+      }
     });
   }
 
@@ -130,8 +137,32 @@ export class AudioLabServer {
     for (const s of this.sessions) if (s.ready && !s.conn.isClosed) yield s;
   }
 
+  private *readyConnections(): Iterable<Connection> {
+    for (const s of this.readySessions()) yield s.conn;
+  }
+
   clients(): ClientInfo[] {
     return [...this.readySessions()].map((s) => s.info);
+  }
+
+  /** `session` and the first others online, `n` in all, without listing them all. */
+  firstClients(session: Session, n: number): ClientInfo[] {
+    const out: ClientInfo[] = [session.info];
+    for (const s of this.readySessions()) {
+      if (out.length >= n) break;
+      if (s !== session) out.push(s.info);
+    }
+    return out;
+  }
+
+  /** A session has said HELLO: it counts as online, and everyone is told (returns the change's seq). */
+  joined(session: Session): number {
+    this.readyCount++;
+    return this.presence.publish('join', session.info);
+  }
+
+  get onlineCount(): number {
+    return this.readyCount;
   }
 
   /** The client with this name, else the one connected from this address (IP:PORT, as WELCOME and PRESENCE show it). */
@@ -154,12 +185,9 @@ export class AudioLabServer {
     return name;
   }
 
-  /** Tells every other client of a change, as a delta encoded once for all of them. */
-  broadcastPresence(event: 'join' | 'leave' | 'listen', client: ClientInfo, except?: Session): void {
-    const frame = encodeMessage({ type: 'PRESENCE', event, client });
-    for (const s of this.readySessions()) {
-      if (s !== except) s.conn.sendEncoded(frame);
-    }
+  /** Tells every client of a change to one of them (in the next round, see presence.ts). */
+  changed(event: PresenceEvent, client: ClientInfo): void {
+    this.presence.publish(event, client);
   }
 
   /** Bytes the server holds in user space for its clients right now (queued writes + partial frames). */
@@ -184,6 +212,7 @@ export class AudioLabServer {
     const deadline = Date.now() + graceMs;
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of this.sessions) s.conn.destroy();
+    this.presence.close();
     await closed;
     this.log.info('server.closed', {});
   }

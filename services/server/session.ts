@@ -16,7 +16,7 @@
 import { AudioLabError, isWireErrorCode, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import type { Connection } from '../common/connection.ts';
 import type { Logger } from '../common/log.ts';
-import { pagesOf, SUPPORTED_VERSIONS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
+import { pagesOf, SUPPORTED_VERSIONS, WELCOME_CLIENTS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
 import { cleanClientName } from './names.ts';
 import { streamFile } from './streamer.ts';
 import { byteRateOf } from '../common/wav.ts';
@@ -120,6 +120,7 @@ export class Session {
       case 'STREAM_END': return this.onStreamEnd(msg);
       case 'STREAM_ABORT': return this.onStreamAbort(msg);
       case 'LISTEN': return this.onListen(msg);
+      case 'WHO': return this.onWho(msg);
       case 'PLAY_ON': return this.onPlayOn(msg);
       case 'SEND_TO': return startRelay(this, msg);
       case 'ACCEPT': this.invites.get(msg.streamId)?.({ kind: 'accept' }); return;
@@ -144,17 +145,21 @@ export class Session {
     this.ready = true;
     clearTimeout(this.helloTimer);
     this.log = this.server.log.child({ client: this.info.id, name: this.info.name, peer: this.conn.peer });
-    const clients = this.server.clients();
-    const others = clients.length - 1;
-    const [first, ...rest] = pagesOf(clients);
+    const seq = this.server.joined(this);
+    const online = this.server.onlineCount;
+    const others = online - 1;
     this.conn.send({
-      type: 'WELCOME', version: Math.max(...common), clientId: this.info.id, name: this.info.name, clients: first!,
+      type: 'WELCOME', version: Math.max(...common), clientId: this.info.id, name: this.info.name,
+      clients: this.server.firstClients(this, WELCOME_CLIENTS), online, seq,
       motd: `${this.server.config.motd}, ${this.info.name}! ${others === 0 ? 'No one else is' : others === 1 ? '1 other client is' : `${others} other clients are`} online.`,
-      ...(rest.length > 0 ? { more: true } : {}),
     });
-    this.sendPages(rest, (page, more) => ({ type: 'CLIENTS', clients: page, more }));
-    this.log.info('client.hello', { software: msg.software, version: Math.max(...common), online: clients.length });
-    this.server.broadcastPresence('join', this.info, this);
+    this.log.info('client.hello', { software: msg.software, version: Math.max(...common), online });
+  }
+
+  /** WHO: the whole list of who is online, in pages sent at once (no change can come between them). */
+  private onWho(msg: MessageOf<'WHO'>): void {
+    const seq = this.server.presence.seq;
+    this.sendPages(pagesOf(this.server.clients()), (clients, more) => ({ type: 'CLIENTS', req: msg.req, clients, more, seq }));
   }
 
   /** Sends a list's pages, each as the message `make` builds; `more` is true on all but the last. */
@@ -288,7 +293,7 @@ export class Session {
     this.info.listening = msg.accept;
     this.conn.send({ type: 'OK', req: msg.req, status: msg.accept ? 'listening' : 'not listening' });
     this.log.info('client.listen', { accept: msg.accept });
-    this.server.broadcastPresence('listen', this.info, this);
+    this.server.changed('listen', this.info);
   }
 
   /** Finds a receiver for PLAY_ON / SEND_TO, or answers the request with the reason there is none. */

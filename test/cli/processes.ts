@@ -59,8 +59,8 @@ export function audiolabProc(args: string[], options: { stdin?: 'pipe' | 'ignore
 }
 
 /** `audiolab server` on an ephemeral loopback port, ready once it logs server.listen. */
-export async function serverProc(musicDir: string, extra: string[] = []): Promise<{ proc: Proc; address: string }> {
-  const proc = audiolabProc(['server', '--port', '0', '--host', '127.0.0.1', '--music', musicDir, ...extra]);
+export async function serverProc(musicDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ proc: Proc; address: string }> {
+  const proc = audiolabProc(['server', '--port', '0', '--host', '127.0.0.1', '--music', musicDir, ...extra], { env });
   const m = await proc.waitFor(/"server\.listen".*?"port":(\d+)/);
   return { proc, address: `127.0.0.1:${m[1]}` };
 }

@@ -12,9 +12,11 @@ const song = { name: 'tone.wav', durationMs: 1000, sampleRate: 44100, channels: 
 /** One example of every message in the protocol. */
 const EXAMPLES: { [N in MessageName]: Extract<Message, { type: N }> } = {
   HELLO: { type: 'HELLO', versions: [1], name: 'client-a', software: 'test' },
-  WELCOME: { type: 'WELCOME', version: 1, clientId: 7, name: 'client-a', motd: 'hi', clients: [client] },
-  PRESENCE: { type: 'PRESENCE', event: 'join', client },
-  CLIENTS: { type: 'CLIENTS', clients: [client], more: false },
+  WELCOME: { type: 'WELCOME', version: 1, clientId: 7, name: 'client-a', motd: 'hi', clients: [client], online: 1, seq: 4 },
+  PRESENCE: { type: 'PRESENCE', event: 'join', client, online: 2, seq: 5 },
+  ONLINE: { type: 'ONLINE', online: 300, changes: 40, seq: 45 },
+  WHO: { type: 'WHO', req: 3 },
+  CLIENTS: { type: 'CLIENTS', req: 3, clients: [client], more: false, seq: 45 },
   PING: { type: 'PING', t: 12.5 },
   PONG: { type: 'PONG', t: 12.5 },
   BYE: { type: 'BYE', reason: 'quit' },

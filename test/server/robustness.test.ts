@@ -125,7 +125,9 @@ describe('scale and limits', () => {
     expect(new Set(clients.map((c) => c.me?.name)).size).toBe(200);
     const lists = await Promise.all(clients.map((c) => c.list()));
     expect(lists.every((l) => l.length === 4)).toBe(true);
-    expect(await waitFor(() => clients[0]!.clients.length === 200)).toBe(true);
+    // 200 joins at once reach the first as a count; WHO gives the list whole
+    expect(await waitFor(() => clients[0]!.onlineCount === 200)).toBe(true);
+    expect((await clients[0]!.who()).map((c) => c.name).sort()).toEqual(clients.map((c) => c.me!.name).sort());
   });
 
   it('no list outgrows a frame: 900 clients with long non-ASCII names, and a catalog of 400 songs with long names', async () => {
@@ -135,12 +137,20 @@ describe('scale and limits', () => {
     for (let i = 0; i < 900; i += 100) {
       clients.push(...await Promise.all(Array.from({ length: 100 }, (_, k) => lab.client(name(i + k), { pingIntervalMs: 0 }))));
     }
-    // the last to come in got everyone in its WELCOME (in pages), the first learnt of everyone by PRESENCE
-    expect(clients.at(-1)!.clients).toHaveLength(900);
-    expect(await waitFor(() => clients[0]!.clients.length === 900, 20_000)).toBe(true);
+    // the last to come in got the count and the first page in its WELCOME, the rest by WHO (in pages)
+    const last = clients.at(-1)!;
+    expect(last.onlineCount).toBe(900);
+    expect(last.listComplete).toBe(false);
+    expect(await last.who()).toHaveLength(900);
+    expect(Buffer.byteLength(JSON.stringify(last.clients))).toBeGreaterThan(64 * 1024);
+    expect(await waitFor(() => clients[0]!.onlineCount === 900, 20_000)).toBe(true);
     // someone leaving is a delta to all: the server survives it and every list shrinks
-    await clients.pop()!.close();
-    expect(await waitFor(() => clients[0]!.clients.length === 899, 20_000)).toBe(true);
+    const gone = clients.shift()!;
+    await gone.close();
+    const watcher = clients.at(-1)!;
+    await watcher.who();
+    expect(await waitFor(() => watcher.onlineCount === 899 && !watcher.clients.some((c) => c.id === gone.me!.id), 20_000)).toBe(true);
+    expect(await clients[0]!.who()).toHaveLength(899);
     // 400 songs of long names: more than one CATALOG frame
     const wav = bigWav(2000, 3);
     const long = (i: number): string => `${'ж'.repeat(110)} ${String(i).padStart(3, '0')}.wav`;
