@@ -32,7 +32,7 @@ export interface DirectionReport {
   /** Data segments larger than the MSS the other side announced: capture offload (TSO/GRO) artefacts. */
   aboveMss: number;
   window: { min: number; max: number; mean: number };
-  rtt: { samples: number; minMs: number; medianMs: number; p90Ms: number; maxMs: number; meanMs: number; series: Array<[number, number]> };
+  rtt: { samples: number; minMs: number; medianMs: number; p90Ms: number; p95Ms: number; maxMs: number; meanMs: number; series: Array<[number, number]> };
   throughput: { binSeconds: number; bytesPerBin: number[]; meanBps: number; peakBps: number };
   flags: Record<FlagName, number>;
   /** First frames (up to 20) with each flag. */
@@ -118,7 +118,7 @@ function direction(d: Direction, dur: number): DirectionReport {
     aboveMss: d.aboveMss,
     window: { min: w.n ? w.min : 0, max: w.n ? w.max : 0, mean: w.n ? Math.round(w.sum / w.n) : 0 },
     rtt: {
-      samples: r.n, minMs: r.n ? round(r.min, 3) : 0, medianMs: round(r.median(), 3), p90Ms: round(r.percentile(90), 3), maxMs: r.n ? round(r.max, 3) : 0,
+      samples: r.n, minMs: r.n ? round(r.min, 3) : 0, medianMs: round(r.median(), 3), p90Ms: round(r.percentile(90), 3), p95Ms: round(r.percentile(95), 3), maxMs: r.n ? round(r.max, 3) : 0,
       meanMs: r.n ? round(r.sum / r.n, 3) : 0, get series() { return r.series(); },
     },
     throughput: {

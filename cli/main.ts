@@ -21,6 +21,7 @@ export const COMMANDS: Entry[] = [
   { name: 'send-to', summary: 'Send your own WAV file to another client through the server (a relay: the server stores nothing).', load: async () => (await import('./commands/client.ts')).sendToCommand },
   { name: 'scenario', summary: 'Run a scenario file (connect, list, play, upload, listen, play-on, send-to, wait, quit) without a terminal.', load: async () => (await import('./commands/scenario.ts')).scenarioCommand },
   { name: 'analyze', summary: 'Analyse a pcap/pcapng capture: every TCP connection, handshake, segment sizes, RTT, Wireshark\'s analysis flags.', load: async () => (await import('./commands/analyze.ts')).analyzeCommand },
+  { name: 'compare', summary: 'Two lab runs side by side (say a clean and a lossy one), matched by role, with the differences in words.', load: async () => (await import('./commands/compare.ts')).compareCommand },
   { name: 'lab', summary: 'Run the lab: server, two clients and a capture; leaves runs/<run-id>/ (capture, manifest, recordings, analysis).', load: async () => (await import('./commands/lab.ts')).labCommand },
   { name: 'manifest', summary: 'Write a Docker lab run\'s manifest (lab.json) from what its containers recorded in hosts/.', load: async () => (await import('./commands/manifest.ts')).manifestCommand },
   { name: 'capture', summary: 'Capture packets live (libpcap through the cap module) into a pcap file, with live packet counts.', load: async () => (await import('./commands/capture.ts')).captureCommand },

@@ -1,6 +1,7 @@
 /** `audiolab lab`: run the experiment and leave a capture, recordings, a manifest and the report in runs/. */
 import { runLocalLab } from '../../lab/local.ts';
 import { PROFILES, runDockerLab } from '../../lab/docker.ts';
+import { parseProfiles, runDockerProfiles } from '../../lab/profiles.ts';
 import { AudioLabError } from '../../services/protocol/errors.ts';
 import { int, str, type Command } from '../command.ts';
 
@@ -14,13 +15,13 @@ export const labCommand: Command = {
   ].join('\n'),
   options: {
     runtime: { type: 'string', help: 'docker or local', placeholder: 'NAME', default: 'local' },
-    profile: { type: 'string', help: `Impairment profile (docker): ${PROFILES.join(', ')}`, placeholder: 'NAME', default: 'clean' },
+    profile: { type: 'string', help: `Impairment profile (docker): ${PROFILES.join(', ')}; a list (clean,lossy) runs the lab once per profile and compares the runs`, placeholder: 'NAME[,NAME…]', default: 'clean' },
     scale: { type: 'string', help: 'Extra listeners (docker): N more receivers of client-a\'s play-on and relay, for load runs', placeholder: 'N', default: '0' },
     runs: { type: 'string', help: 'Folder for the runs (local runtime; Docker uses ./runs)', placeholder: 'DIR', default: 'runs' },
     port: { type: 'string', help: 'Server port (local runtime)', placeholder: 'PORT', default: '5050' },
     capture: { type: 'string', help: 'cap (libpcap from Node; 65535-byte snap length) or tcpdump (whole loopback segments) (local runtime)', placeholder: 'TOOL', default: 'cap' },
   },
-  examples: ['audiolab lab --runtime docker', 'audiolab lab --runtime docker --profile lossy', 'audiolab lab --runtime docker --scale 5', 'sudo audiolab lab --runtime local --capture tcpdump'],
+  examples: ['audiolab lab --runtime docker', 'audiolab lab --runtime docker --profile lossy', 'audiolab lab --runtime docker --profile clean,lossy', 'audiolab lab --runtime docker --scale 5', 'sudo audiolab lab --runtime local --capture tcpdump'],
   async run(ctx) {
     const runtime = str(ctx, 'runtime') ?? 'local';
     const say = (m: string): void => { process.stderr.write(`[lab] ${m}\n`); };
@@ -31,8 +32,10 @@ export const labCommand: Command = {
       const onInt = (): void => ac.abort();
       ctx.signal.addEventListener('abort', onInt);
       process.once('SIGTERM', onInt);
+      const spec = str(ctx, 'profile') ?? 'clean';
       try {
-        r = await runDockerLab({ profile: str(ctx, 'profile') ?? 'clean', scale: int(ctx, 'scale', 0), onStep: say, signal: ac.signal });
+        if (spec.includes(',')) return await labProfiles(parseProfiles(spec), int(ctx, 'scale', 0), say, ac.signal, t0);
+        r = await runDockerLab({ profile: spec, scale: int(ctx, 'scale', 0), onStep: say, signal: ac.signal });
       } finally {
         ctx.signal.removeEventListener('abort', onInt);
         process.off('SIGTERM', onInt);
@@ -60,3 +63,16 @@ export const labCommand: Command = {
     return r.interrupted ? 130 : r.ok ? 0 : 1;
   },
 };
+
+/** Several profiles: each run's folder, then the comparisons, then the outcome. */
+async function labProfiles(profiles: string[], scale: number, say: (m: string) => void, signal: AbortSignal, t0: number): Promise<number> {
+  const r = await runDockerProfiles(profiles, { scale, onStep: say, signal });
+  const lines = [
+    `${r.interrupted ? 'Lab runs INTERRUPTED' : r.ok ? 'Lab runs complete' : 'Lab runs FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s:`,
+    ...r.runs.map((x) => `  ${x.profile.padEnd(8)} ${x.runDir}${x.ok ? '' : x.interrupted ? ' (interrupted)' : ' (failed)'}`),
+    ...r.comparisons.flatMap((c) => [`  comparison     ${c.html}`, ...c.differences.slice(0, 3).map((d) => `    - ${d}`)]),
+    ...r.runs.flatMap((x) => x.failures.map((f) => `  ! ${x.profile}: ${f}`)),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return r.interrupted ? 130 : r.ok ? 0 : 1;
+}

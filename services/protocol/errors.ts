@@ -56,6 +56,8 @@ export const LOCAL_ERRORS = {
   AUDIOLAB_ERR_DOCKER_UNAVAILABLE: 'Docker or Compose is not available',
   AUDIOLAB_ERR_NOT_SET_UP: 'This machine is not set up for that yet',
   AUDIOLAB_ERR_OUTPUT_BUDGET: 'The peer does not read what it is sent: the connection was dropped',
+  // Comparing runs
+  AUDIOLAB_ERR_MISMATCH: 'The two runs are not the same experiment',
 } as const;
 
 export const ERROR_CODES = { ...WIRE_ERRORS, ...LOCAL_ERRORS } as const;

@@ -4,9 +4,12 @@
  * handshakes from the first SYN, wire-size segments both ways (offloads off on every interface), the
  * play-on and the relayed stream, intact; the manifest describes the run; the recordings equal the
  * sources; the files belong to the invoking user. Then the lossy profile (retransmissions that tshark
- * agrees with), and Ctrl-C in the middle of a run (a valid capture is left).
+ * agrees with), both run as `--profile clean,lossy` runs them (runDockerProfiles) and compared (the
+ * comparison says the lossy run retransmitted, and renders in headless Chromium), and Ctrl-C in the
+ * middle of a run (a valid capture is left).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
@@ -16,6 +19,8 @@ import { analyze } from '../../analysis/analyze.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
 import { lastWords, localDockerEnv, preflight, runDockerLab, type DockerLabOptions } from '../../lab/docker.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
+import { runDockerProfiles, type ProfilesResult } from '../../lab/profiles.ts';
+import type { Comparison } from '../../analysis/compare/compare.ts';
 import type { LabManifest } from '../../analysis/app/manifest.ts';
 import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
 import { clearStaleLabNetworks } from './networks.ts';
@@ -36,10 +41,21 @@ beforeAll(() => {
   if (!existsSync(join(ROOT, '.cache/docker.env'))) throw new Error('no .cache/docker.env: run bash scripts/docker-up.sh (scripts/test.sh does)');
 });
 
+let both: ProfilesResult;
+const steps: string[] = [];
+beforeAll(async () => {
+  clearStaleLabNetworks();
+  both = await runDockerProfiles(['clean', 'lossy'], { runId: `test-${process.pid}`, projectName: 'audiolabtest', updateLatest: false, onStep: (s) => steps.push(s) });
+}, 900_000);
+afterAll(async () => {
+  for (const r of both?.runs ?? []) await rm(r.runDir, { recursive: true, force: true });
+  for (const c of both?.comparisons ?? []) await rm(c.dir, { recursive: true, force: true });
+});
+
 describe('docker compose lab', () => {
   it('runs the whole scenario and leaves a capture, a manifest, recordings and the report', async () => {
-    const r = await lab();
-    try {
+    const r = both.runs[0]!;
+    {
       expect(r.failures).toEqual([]);
       expect(r.ok).toBe(true);
       const capture = r.capture;
@@ -66,6 +82,8 @@ describe('docker compose lab', () => {
         // offloads off on the server's and the clients' interfaces: wire-size segments both ways
         expect(c.serverToClient.aboveMss).toBe(0);
         expect(c.clientToServer.aboveMss).toBe(0);
+        // a clean link is clean: the clients' receive buffers hold the first window's burst
+        expect([c.serverToClient.flags.retransmission, c.clientToServer.flags.retransmission]).toEqual([0, 0]);
       }
       const report = JSON.parse(await readFile(join(r.runDir, 'report.json'), 'utf8')) as FullAnalysis;
       expect(report.manifest?.runtime).toBe('docker');
@@ -80,14 +98,12 @@ describe('docker compose lab', () => {
         const rec = await readFile(join(r.runDir, 'recordings', 'client-b', `client-a--${song}`));
         expect(pcm(rec).equals(pcm(await readFile(join(MUSIC, song))))).toBe(true);
       }
-    } finally {
-      await rm(r.runDir, { recursive: true, force: true });
     }
-  }, 600_000);
+  });
 
   it('lossy profile: client-b\'s link drops packets; the report shows retransmissions and tshark agrees', async () => {
-    const r = await lab({ profile: 'lossy', build: false });
-    try {
+    const r = both.runs[1]!;
+    {
       expect(r.failures).toEqual([]);
       const m = JSON.parse(await readFile(join(r.runDir, 'lab.json'), 'utf8')) as LabManifest;
       expect(m.impairments.profile).toBe('lossy');
@@ -102,10 +118,48 @@ describe('docker compose lab', () => {
       // TCP repaired the loss: the relayed song still arrived intact
       expect(report.app.relays.every((x) => x.intact)).toBe(true);
       expect(await readFile(join(r.runDir, 'report.html'), 'utf8')).toContain('tcp.analysis.retransmission');
-    } finally {
-      await rm(r.runDir, { recursive: true, force: true });
     }
-  }, 600_000);
+  });
+
+  it('--profile clean,lossy: each run with its progress, then the comparison, matched by role, says the lossy run retransmitted', async () => {
+    expect(both.ok).toBe(true);
+    expect(both.runs.map((r) => r.profile)).toEqual(['clean', 'lossy']);
+    expect(steps.some((s) => s.startsWith('[1/2 clean]'))).toBe(true);
+    expect(steps.some((s) => s.startsWith('[2/2 lossy]'))).toBe(true);
+    expect(both.comparisons).toHaveLength(1);
+    const dir = both.comparisons[0]!.dir;
+    const c = JSON.parse(await readFile(join(dir, 'compare.json'), 'utf8')) as Comparison;
+    expect([c.a.profile, c.b.profile]).toEqual(['clean', 'lossy']);
+    expect(c.connections.map((p) => p.role).sort()).toEqual(['client-a↔server', 'client-b↔server']);
+    const toB = c.connections.find((p) => p.role === 'client-b↔server')!.directions.find((d) => d.name === 'server→client-b')!;
+    const retx = toB.measures.find((m) => m.name === 'retransmissions')!;
+    expect(retx.b!).toBeGreaterThan(retx.a!);
+    expect(c.differences.some((d) => /server→client-b had \d+ retransmissions? on the lossy run/.test(d))).toBe(true);
+    expect(c.transfers.some((t) => t.kind === 'play-on' && t.client === 'client-b')).toBe(true);
+    expect(c.relays.length).toBe(2);
+    // the page: self-contained, no console errors, every chart titled, nothing wider than 1280 px
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`file://${join(dir, 'compare.html')}`);
+      const charts = await page.$$eval('svg.chart', (els) => els.map((e) => ({ title: e.querySelector('title')?.textContent ?? '', lines: e.querySelectorAll('polyline').length })));
+      expect(errors).toEqual([]);
+      expect(charts.length).toBe(8); // two connections × two directions × (progress, throughput)
+      for (const ch of charts) {
+        expect(ch.title).toMatch(/^(Time–sequence progress|Throughput over time), .+: clean and lossy runs$/);
+        expect(ch.lines).toBe(2);
+      }
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+      expect(await page.textContent('body')).toContain('What differs');
+    } finally {
+      await browser.close();
+    }
+    const md = await readFile(join(dir, 'compare.md'), 'utf8');
+    for (const l of [...md.matchAll(/\]\((charts\/[^)]+\.svg)\)/g)].map((m) => m[1]!)) expect(existsSync(join(dir, l))).toBe(true);
+  });
 
   it('Ctrl-C in the middle of a run stops it and still leaves a valid capture', async () => {
     const ac = new AbortController();
