@@ -11,20 +11,27 @@ export interface Finding { text: string; filter: string }
 
 export const ms = (s: number): string => `${(s * 1000).toFixed(3)} ms`;
 
-export const FLAG_TEXT: Record<FlagName, string> = {
-  retransmission: 'retransmissions (a segment sent again: lost, or its ACK was)',
-  fastRetransmission: 'fast retransmissions (resent after duplicate ACKs, before the timer)',
-  spuriousRetransmission: 'spurious retransmissions (resent although already acknowledged)',
-  outOfOrder: 'out-of-order segments',
-  lostSegment: 'segments the capture did not see ("previous segment not captured")',
-  ackedUnseen: 'ACKs for segments the capture did not see',
-  dupAck: 'duplicate ACKs (the receiver still waits for the same byte)',
-  zeroWindow: 'zero windows (the receiver\'s buffer is full: sender must wait)',
-  zeroWindowProbe: 'zero-window probes',
-  windowFull: 'window-full segments (the sender filled the receiver\'s window)',
-  windowUpdate: 'window updates',
-  keepAlive: 'keep-alives',
+/** Each flag: its name for one, for many, and what it means (`from`/`to`: the direction's sender and receiver). */
+const FLAG_TEXT: Record<FlagName, [string, string, (from: string, to: string) => string]> = {
+  retransmission: ['retransmission', 'retransmissions', () => 'a segment sent again: lost, or its ACK was'],
+  fastRetransmission: ['fast retransmission', 'fast retransmissions', () => 'resent after duplicate ACKs, before the timer'],
+  spuriousRetransmission: ['spurious retransmission', 'spurious retransmissions', () => 'resent although already acknowledged'],
+  outOfOrder: ['out-of-order segment', 'out-of-order segments', () => 'arrived before bytes that precede it'],
+  lostSegment: ['segment the capture did not see', 'segments the capture did not see', () => '"previous segment not captured"'],
+  ackedUnseen: ['ACK for a segment the capture did not see', 'ACKs for segments the capture did not see', () => 'the capture missed what it acknowledges'],
+  dupAck: ['duplicate ACK', 'duplicate ACKs', (from) => `${from} still waits for the same byte`],
+  zeroWindow: ['zero window', 'zero windows', (from, to) => `${from}'s receive buffer is full: ${to} must wait`],
+  zeroWindowProbe: ['zero-window probe', 'zero-window probes', (from, to) => `${from} asks whether ${to}'s window has opened`],
+  windowFull: ['window-full segment', 'window-full segments', (from, to) => `${from} filled ${to}'s receive window`],
+  windowUpdate: ['window update', 'window updates', (from) => `${from} says its window opened`],
+  keepAlive: ['keep-alive', 'keep-alives', () => 'an empty probe that the connection is still there'],
 };
+
+/** "1 zero window (client-a's receive buffer is full: server must wait)". */
+export function flagText(flag: FlagName, n: number, from: string, to: string): string {
+  const [one, many, why] = FLAG_TEXT[flag];
+  return `${n} ${n === 1 ? one : many} (${why(from, to)})`;
+}
 
 /** Who is at each end of a connection: client name from the protocol (or manifest), else the address. */
 export function label(r: FullAnalysis, c: ConnectionReport): { client: string; server: string } {
@@ -37,9 +44,10 @@ export function findings(r: FullAnalysis): Finding[] {
   const out: Finding[] = [];
   for (const c of r.connections) {
     const l = label(r, c);
-    for (const [d, who] of [[c.clientToServer, `${l.client}→${l.server}`], [c.serverToClient, `${l.server}→${l.client}`]] as const) {
+    for (const [d, from, to] of [[c.clientToServer, l.client, l.server], [c.serverToClient, l.server, l.client]] as const) {
+      const who = `${from}→${to}`;
       for (const [flag, n] of Object.entries(d.flags) as Array<[FlagName, number]>) {
-        if (n > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${n} ${FLAG_TEXT[flag]}`, filter: `tcp.stream eq ${c.index} && ${r.flagFilters[flag]}` });
+        if (n > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${flagText(flag, n, from, to)}`, filter: `tcp.stream eq ${c.index} && ${r.flagFilters[flag]}` });
       }
       if (d.aboveMss > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${d.aboveMss} segments larger than the MSS — the capture saw them before segmentation offload (TSO/GSO) split them`, filter: `tcp.stream eq ${c.index} && tcp.len > ${c.handshake.negotiated.mss ?? 1460}` });
     }
@@ -58,10 +66,15 @@ export function findings(r: FullAnalysis): Finding[] {
   return out;
 }
 
+/** Clients named on the summary's clients: line; the rest are counted. */
+const CLIENTS_NAMED = 8;
+
 export function headline(r: FullAnalysis): string[] {
   const a = r.app;
   const lines = [`${r.capture.file}: ${r.capture.packets} packets (${r.capture.tcpPackets} TCP) over ${ms(r.capture.duration)}, ${r.connections.length} TCP connection(s)${r.capture.partial ? ', PARTIAL (truncated file)' : ''}`];
-  if (a.clients.length) lines.push(`clients: ${a.clients.map((c) => `${c.name ?? c.asked} (${c.ip})`).join(', ')}; ${a.streams.length} stream(s), ${a.plays.length} play(s) (${a.plays.filter((p) => p.source === 'cache').length} from cache), ${a.relays.length} relay(s)`);
+  const named = a.clients.slice(0, CLIENTS_NAMED).map((c) => `${c.name ?? c.asked ?? c.role ?? 'unnamed'} (${c.ip})`);
+  const more = a.clients.length - named.length;
+  if (a.clients.length) lines.push(`clients: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}; ${a.streams.length} stream(s), ${a.plays.length} play(s) (${a.plays.filter((p) => p.source === 'cache').length} from cache), ${a.relays.length} relay(s)`);
   for (const rl of a.relays) lines.push(`${rl.kind} ${rl.song}: ${rl.kind === 'relay' ? rl.from : 'library'} → ${rl.to}, ${rl.intact ? 'intact' : rl.intact === null ? 'integrity unknown' : 'NOT intact'}${rl.delayMs ? `, server delay p50 ${rl.delayMs.p50.toFixed(3)} ms / p95 ${rl.delayMs.p95.toFixed(3)} ms` : ''}${rl.stalls.length ? `, ${rl.stalls.length} stall(s)` : ''}`);
   return lines;
 }
