@@ -6,6 +6,7 @@
 import type { ConnectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
 import type { FlagName } from '../tcp/flags.ts';
+import type { LabImpairments } from '../app/manifest.ts';
 
 export interface Finding { text: string; filter: string }
 
@@ -64,6 +65,12 @@ export function findings(r: FullAnalysis): Finding[] {
     }
   }
   return out;
+}
+
+/** A run's impairments in words: "profile lossy: client-b: loss 1 in 25; not possible on this kernel: delay (no netem)". */
+export function impairmentWords(i: LabImpairments): string {
+  const applied = i.applied.length ? `: ${i.applied.join('; ')}` : i.profile === 'clean' ? ' (no impairment)' : '';
+  return `profile ${i.profile}${applied}${i.unavailable.length ? `; not possible on this kernel: ${i.unavailable.join('; ')}` : ''}`;
 }
 
 /** Clients named on the summary's clients: line; the rest are counted. */

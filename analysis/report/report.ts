@@ -10,7 +10,7 @@ import type { ConnectionReport, DirectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
 import type { FlagName } from '../tcp/flags.ts';
 import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
-import { findings, headline, label, ms } from './findings.ts';
+import { findings, headline, impairmentWords, label, ms } from './findings.ts';
 
 export interface Chart { id: string; title: string; svg: string }
 
@@ -147,7 +147,7 @@ code{background:#f3f4f6;padding:1px 4px;border-radius:3px;font-size:12px}
 </style></head><body>
 <h1>tcp-audio-lab report</h1>
 <p class="muted">${headline(r).map(esc).join('<br>')}</p>
-${m ? `<p class="muted">Run <code>${esc(m.runId ?? '')}</code> · runtime ${esc(m.runtime ?? '')}${m.impairments ? ` · impairments <code>${esc(JSON.stringify(m.impairments))}</code>` : ''}</p>` : ''}
+${m ? `<p class="muted">Run <code>${esc(m.runId ?? '')}</code> · runtime ${esc(m.runtime ?? '')}${m.impairments ? ` · ${esc(impairmentWords(m.impairments))}` : ''}</p>` : ''}
 <h2 id="reading">How to read this report</h2>
 <dl class="reading">${READING.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 <h2 id="timeline">The experiment</h2>

@@ -1,6 +1,6 @@
 /** The findings' words: a count agrees with its noun, and a zero window says whose buffer is full. */
 import { describe, expect, it } from 'vitest';
-import { flagText, headline } from '../../analysis/report/findings.ts';
+import { flagText, headline, impairmentWords } from '../../analysis/report/findings.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 
 describe('findings in words', () => {
@@ -17,5 +17,11 @@ describe('findings in words', () => {
     expect(line).not.toContain('null');
     expect(line).toContain('unnamed (127.0.0.1)');
     expect(line).toContain('and 22 more');
+  });
+
+  it('impairments in words, not JSON', () => {
+    expect(impairmentWords({ profile: 'clean', applied: [], unavailable: [] })).toBe('profile clean (no impairment)');
+    expect(impairmentWords({ profile: 'lossy', applied: ['client-b: loss 1 in 25'], unavailable: ['client-b: delay 20ms (no netem)'] }))
+      .toBe('profile lossy: client-b: loss 1 in 25; not possible on this kernel: client-b: delay 20ms (no netem)');
   });
 });
