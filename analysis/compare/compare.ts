@@ -90,6 +90,18 @@ function keyed<T>(items: T[], key: (t: T) => string | null): Map<string, T> {
   return out;
 }
 
+/** Pairs two runs' items by key; what one run has alone goes to `unmatched` as "KEY: a WHAT in RUN only". */
+function pairUp<T>(ka: Map<string, T>, kb: Map<string, T>, what: string, unmatched: string[], la: string, lb: string): Array<[string, T, T]> {
+  for (const k of ka.keys()) if (!kb.has(k)) unmatched.push(`${k}: a ${what} in ${la} only`);
+  for (const k of kb.keys()) if (!ka.has(k)) unmatched.push(`${k}: a ${what} in ${lb} only`);
+  const out: Array<[string, T, T]> = [];
+  for (const [k, x] of ka) {
+    const y = kb.get(k);
+    if (y) out.push([k, x, y]);
+  }
+  return out;
+}
+
 function checkSameExperiment(a: FullAnalysis, b: FullAnalysis, la: string, lb: string): void {
   for (const [r, l] of [[a, la], [b, lb]] as const) {
     if (!r.manifest) throw new AudioLabError('AUDIOLAB_ERR_MISMATCH', `${l} has no lab.json: compare takes two lab runs (runs/<time>), whose hosts have roles`);
@@ -140,24 +152,17 @@ function connectionPairs(a: FullAnalysis, b: FullAnalysis, unmatched: string[], 
     const sr = roleOf(r, c.server.ip);
     return cr && sr ? `${cr}↔${sr}` : null;
   };
-  const ka = keyed(a.connections, key(a));
-  const kb = keyed(b.connections, key(b));
-  for (const k of ka.keys()) if (!kb.has(k)) unmatched.push(`${k}: a connection in ${la} only`);
-  for (const k of kb.keys()) if (!ka.has(k)) unmatched.push(`${k}: a connection in ${lb} only`);
-  const out: ConnectionPair[] = [];
-  for (const [k, ca] of ka) {
-    const cb = kb.get(k);
-    if (!cb) continue;
+  return pairUp(keyed(a.connections, key(a)), keyed(b.connections, key(b)), 'connection', unmatched, la, lb).map(([k, ca, cb]) => {
     const [client, server] = k.replace(/ #\d+$/, '').split('↔') as [string, string];
-    const dirs = [[`${client}→${server}`, ca.clientToServer, cb.clientToServer], [`${server}→${client}`, ca.serverToClient, cb.serverToClient]] as const;
-    out.push({
+    const dirs = ([[`${client}→${server}`, ca.clientToServer, cb.clientToServer], [`${server}→${client}`, ca.serverToClient, cb.serverToClient]] as const)
+      .map(([name, da, db]) => ({ name, da, db, sa: series(da), sb: series(db) }));
+    return {
       role: k, a: ca.index, b: cb.index, client, server,
-      directions: dirs.map(([name, da, db]) => ({ name, measures: directionMeasures(da, db) })),
-      progress: dirs.map(([name, da, db]) => ({ name, a: series(da).progress, b: series(db).progress })),
-      throughput: dirs.map(([name, da, db]) => ({ name, a: series(da).throughput, b: series(db).throughput })),
-    });
-  }
-  return out;
+      directions: dirs.map((d) => ({ name: d.name, measures: directionMeasures(d.da, d.db) })),
+      progress: dirs.map((d) => ({ name: d.name, a: d.sa.progress, b: d.sb.progress })),
+      throughput: dirs.map((d) => ({ name: d.name, a: d.sa.throughput, b: d.sb.throughput })),
+    };
+  });
 }
 
 const who = (r: FullAnalysis, s: StreamRecord): string => {
@@ -167,15 +172,7 @@ const who = (r: FullAnalysis, s: StreamRecord): string => {
 
 function transferPairs(a: FullAnalysis, b: FullAnalysis, unmatched: string[], la: string, lb: string): TransferPair[] {
   const key = (r: FullAnalysis) => (s: StreamRecord): string => `${s.kind} ${s.song} ${s.dir === 's2c' ? '→' : '←'} ${who(r, s)}`;
-  const ka = keyed(a.app.streams, key(a));
-  const kb = keyed(b.app.streams, key(b));
-  for (const k of ka.keys()) if (!kb.has(k)) unmatched.push(`${k}: a transfer in ${la} only`);
-  for (const k of kb.keys()) if (!ka.has(k)) unmatched.push(`${k}: a transfer in ${lb} only`);
-  const out: TransferPair[] = [];
-  for (const [k, sa] of ka) {
-    const sb = kb.get(k);
-    if (!sb) continue;
-    out.push({
+  return pairUp(keyed(a.app.streams, key(a)), keyed(b.app.streams, key(b)), 'transfer', unmatched, la, lb).map(([k, sa, sb]) => ({
       key: k, kind: sa.kind, song: sa.song, client: who(a, sa),
       measures: [
         measure('duration', 'ms', sa.durationMs, sb.durationMs),
@@ -183,29 +180,17 @@ function transferPairs(a: FullAnalysis, b: FullAnalysis, unmatched: string[], la
         measure('bytes', 'bytes', sa.bytes, sb.bytes),
       ],
       intact: { a: sa.intact, b: sb.intact },
-    });
-  }
-  return out;
+  }));
 }
 
 function relayPairs(a: FullAnalysis, b: FullAnalysis, unmatched: string[], la: string, lb: string): RelayPair[] {
   const key = (rl: RelayRecord): string => `${rl.kind} ${rl.song} ${rl.from}→${rl.to}`;
-  const ka = keyed(a.app.relays, key);
-  const kb = keyed(b.app.relays, key);
-  for (const k of ka.keys()) if (!kb.has(k)) unmatched.push(`${k}: a relayed stream in ${la} only`);
-  for (const k of kb.keys()) if (!ka.has(k)) unmatched.push(`${k}: a relayed stream in ${lb} only`);
-  const out: RelayPair[] = [];
-  for (const [k, ra] of ka) {
-    const rb = kb.get(k);
-    if (!rb) continue;
-    out.push({ key: k, measures: [
-      measure('chunk delay in the server, p50', 'ms', ra.delayMs?.p50 ?? null, rb.delayMs?.p50 ?? null),
-      measure('chunk delay in the server, p95', 'ms', ra.delayMs?.p95 ?? null, rb.delayMs?.p95 ?? null),
-      measure('chunk delay in the server, max', 'ms', ra.delayMs?.max ?? null, rb.delayMs?.max ?? null),
-      measure('stalls', 'stalls', ra.stalls.length, rb.stalls.length),
-    ] });
-  }
-  return out;
+  return pairUp(keyed(a.app.relays, key), keyed(b.app.relays, key), 'relayed stream', unmatched, la, lb).map(([k, ra, rb]) => ({ key: k, measures: [
+    measure('chunk delay in the server, p50', 'ms', ra.delayMs?.p50 ?? null, rb.delayMs?.p50 ?? null),
+    measure('chunk delay in the server, p95', 'ms', ra.delayMs?.p95 ?? null, rb.delayMs?.p95 ?? null),
+    measure('chunk delay in the server, max', 'ms', ra.delayMs?.max ?? null, rb.delayMs?.max ?? null),
+    measure('stalls', 'stalls', ra.stalls.length, rb.stalls.length),
+  ] }));
 }
 
 const get = (ms: Measure[], name: string): Measure => ms.find((m) => m.name === name)!;
