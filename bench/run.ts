@@ -10,18 +10,21 @@ import { machine, ROOT, table, type Row } from './lib.ts';
 import { streamingBench } from './streaming.ts';
 import { analysisBench } from './analysis.ts';
 import { labBench } from './lab.ts';
+import { fanoutBench, fanoutTable, type LevelResult } from './fanout.ts';
 
 const { values } = parseArgs({ options: {
-  help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' }, write: { type: 'boolean' }, only: { type: 'string' },
+  help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' }, write: { type: 'boolean' }, only: { type: 'string' }, levels: { type: 'string' },
 } });
 if (values.help) {
-  console.log(`Usage: npm run bench -- [--quick] [--write] [--only streaming|analysis|lab]
+  console.log(`Usage: npm run bench -- [--quick] [--write] [--only streaming|analysis|lab|fanout] [--levels N,N…]
 
 Runs the benchmarks in bench/ and prints each figure beside its reference (iperf3, bare TCP, tshark,
 tcptrace…) measured in the same run, with the ratio ours/reference.
   --quick   smaller inputs (a smoke run)
   --write   record the results in docs/benchmarks.md and bench/results/latest.json
-  --only    run one group: streaming | analysis | lab`);
+  --only    run one group: streaming | analysis | lab | fanout
+  --levels  the fan-out bench's listener counts (default 400,800,1200,1600,2000,2400; it stops
+            raising them once both servers have stalled)`);
   process.exit(0);
 }
 
@@ -29,7 +32,13 @@ const groups: Record<string, () => Promise<{ rows: Row[]; notes: string[] }>> = 
   streaming: () => streamingBench({ quick: values.quick ?? false }),
   analysis: () => analysisBench({ quick: values.quick ?? false }),
   lab: () => labBench(),
+  fanout: async () => {
+    const r = await fanoutBench({ quick: values.quick ?? false, ...(values.levels ? { levels: values.levels.split(',').map(Number) } : {}) });
+    fanout = r.levels;
+    return r;
+  },
 };
+let fanout: LevelResult[] = [];
 const selected = values.only ? [values.only] : Object.keys(groups);
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -46,7 +55,7 @@ for (const g of selected) {
 }
 if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
 const date = new Date().toISOString();
-const report = `Run ${date} on ${machine()}${values.quick ? ' (--quick)' : ''}.\n\n${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+const report = `Run ${date} on ${machine()}${values.quick ? ' (--quick)' : ''}.\n\n${table(rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n${fanout.length ? `\nFan-out, per level and server (CPU: % of one core over the window; RSS: peak):\n\n${fanoutTable(fanout)}\n` : ''}`;
 console.log(report);
 if (values.write) {
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });

@@ -18,7 +18,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # --- system packages ---------------------------------------------------------------------------
-PKGS=(libasound2-dev libpcap-dev tshark tcpdump tcptrace iperf3 sox ethtool iproute2 iptables chromium)
+PKGS=(libasound2-dev libpcap-dev tshark tcpdump tcptrace iperf3 sox ethtool iproute2 iptables chromium icecast2 gcc libc6-dev)
 if [ "${AUDIOLAB_SETUP_DOCKER:-0}" = 1 ]; then PKGS+=(docker.io docker-compose debootstrap); fi
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -106,7 +106,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.writeAll([encodeDataHeader(streamId, seq, offset, data.length), data]);
   }
 
-  private writeAll(bufs: Buffer[]): boolean {
+  /**
+   * Writes prepared frames (a batch of DATA headers and audio views) in one writev. Returns true when
+   * the kernel took them all, false when some wait in the process: wait for the socket's 'drain'.
+   */
+  sendBatch(bufs: readonly Buffer[]): boolean {
+    if (this.isClosed) return false;
+    this.writeAll(bufs);
+    return this.socket.writableLength === 0;
+  }
+
+  private writeAll(bufs: readonly Buffer[]): boolean {
     let ok = true;
     this.socket.cork();
     for (const b of bufs) {

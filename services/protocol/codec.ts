@@ -27,19 +27,24 @@ export function encodeHeader(type: number, length: number, version = CURRENT_VER
 
 /** Header of a DATA frame (frame header + the 16-byte DATA header); the audio bytes follow unchanged. */
 export function encodeDataHeader(streamId: number, seq: number, offset: number, byteLength: number, version = CURRENT_VERSION): Buffer {
+  const h = Buffer.allocUnsafe(HEADER_SIZE + DATA_HEADER_SIZE);
+  writeDataHeader(h, 0, streamId, seq, offset, byteLength, version);
+  return h;
+}
+
+/** Writes a DATA frame's header (HEADER_SIZE + DATA_HEADER_SIZE bytes) into `target` at `at`: one slab can hold a block's headers. */
+export function writeDataHeader(target: Buffer, at: number, streamId: number, seq: number, offset: number, byteLength: number, version = CURRENT_VERSION): void {
   const length = DATA_HEADER_SIZE + byteLength;
   if (length > MAX_PAYLOAD) throw new AudioLabError('AUDIOLAB_ERR_FRAME_TOO_LARGE', `DATA chunk of ${byteLength} bytes is too large`);
-  const h = Buffer.allocUnsafe(HEADER_SIZE + DATA_HEADER_SIZE);
-  h[0] = MAGIC_0;
-  h[1] = MAGIC_1;
-  h[2] = version;
-  h[3] = MESSAGES.DATA.code;
-  h.writeUInt32BE(length, 4);
-  h.writeUInt32BE(streamId, 8);
-  h.writeUInt32BE(seq, 12);
-  h.writeUInt32BE(Math.floor(offset / 0x1_0000_0000), 16);
-  h.writeUInt32BE(offset >>> 0, 20);
-  return h;
+  target[at] = MAGIC_0;
+  target[at + 1] = MAGIC_1;
+  target[at + 2] = version;
+  target[at + 3] = MESSAGES.DATA.code;
+  target.writeUInt32BE(length, at + 4);
+  target.writeUInt32BE(streamId, at + 8);
+  target.writeUInt32BE(seq, at + 12);
+  target.writeUInt32BE(Math.floor(offset / 0x1_0000_0000), at + 16);
+  target.writeUInt32BE(offset >>> 0, at + 20);
 }
 
 type JsonMessage = Exclude<Message, { type: 'DATA' }>;

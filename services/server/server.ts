@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../common/log.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PORT, encodeMessage, pagesOf, type ClientInfo } from '../protocol/index.ts';
 import { PresenceFeed, type PresenceEvent } from './presence.ts';
 import { Catalog } from './catalog.ts';
+import { BlockCache } from './blocks.ts';
 import { Session } from './session.ts';
 import { DEFAULT_STALL_MS } from './streamer.ts';
 
@@ -53,6 +54,8 @@ export class AudioLabServer {
   readonly config: ServerConfig;
   readonly log: Logger;
   readonly catalog: Catalog;
+  /** Song blocks shared by every stream (blocks.ts). */
+  readonly blocks = new BlockCache();
   private readonly net: Server;
   private readonly sessions = new Set<Session>();
   /** Ready sessions by name (claimName). */

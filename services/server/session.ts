@@ -200,7 +200,7 @@ export class Session {
     });
     this.log.info('stream.start', { streamId, kind, song: i.name, offset, size: i.size, from });
     try {
-      const bytes = await streamFile(this.conn, { path: entry.path, streamId, offset, chunkSize: this.server.config.chunkSize, signal: ac.signal, stallMs: this.server.config.streamStallMs });
+      const bytes = await streamFile(this.conn, { path: entry.path, size: i.size, sha256: i.sha256, cache: this.server.blocks, streamId, offset, chunkSize: this.server.config.chunkSize, signal: ac.signal, stallMs: this.server.config.streamStallMs });
       this.conn.send({ type: 'STREAM_END', streamId, bytes, sha256: i.sha256 });
       const ms = performance.now() - t0;
       this.log.info('stream.end', { streamId, kind, song: i.name, bytes, ms: Math.round(ms), mbps: +((bytes * 8) / ms / 1000).toFixed(1) });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { bigWav, collect, MUSIC, rawClient, startServer, tempDir, waitFor, writeTemp, type TestLab } from '../helpers.ts';
 import type { ClientInfo, SongInfo } from '../../services/protocol/index.ts';
 import type { IncomingStream } from '../../services/client/incoming.ts';
+import { BLOCK_SIZE } from '../../services/server/blocks.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 let lab: TestLab;
@@ -84,6 +85,30 @@ describe('play', () => {
     const [x, y] = await Promise.all([a.play('ode-to-joy.wav').then(collect), b.play('scale-24bit-48k.wav').then(collect)]);
     expect(x.equals(await readFile(join(MUSIC, 'ode-to-joy.wav')))).toBe(true);
     expect(y.equals(await readFile(join(MUSIC, 'scale-24bit-48k.wav')))).toBe(true);
+  });
+});
+
+describe('fan-out', () => {
+  it('reads each block of a song once for many listeners at once, and each gets the song byte for byte', async () => {
+    lab = await startServer();
+    const file = await readFile(join(MUSIC, 'ode-to-joy.wav'));
+    const clients = await Promise.all(Array.from({ length: 24 }, (_, i) => lab.client(`l${i}`)));
+    const got = await Promise.all(clients.map(async (c) => collect(await c.play('ode-to-joy.wav'))));
+    for (const g of got) expect(g.equals(file)).toBe(true);
+    expect(lab.server.blocks.reads).toBe(Math.ceil(file.length / BLOCK_SIZE));
+    expect(lab.server.blocks.hits).toBeGreaterThan(0);
+  });
+
+  it('cuts chunks at the file\'s chunk boundaries from any offset, and a resume is exact', async () => {
+    lab = await startServer({ chunkSize: 5000 });
+    const file = await readFile(join(MUSIC, 'ode-to-joy.wav'));
+    const raw = await rawClient(lab.port);
+    raw.conn.send({ type: 'PLAY', req: 1, song: 'ode-to-joy.wav', offset: 123_457 });
+    await raw.next('STREAM_END');
+    const data = raw.messages.filter((m) => m.type === 'DATA');
+    expect(data.slice(0, 3).map((m) => [m.offset, m.data.length])).toEqual([[123_457, 1543], [125_000, 5000], [130_000, 1072]]);
+    expect(Buffer.concat(data.map((m) => m.data)).equals(file.subarray(123_457))).toBe(true);
+    expect(data.map((m) => m.seq)).toEqual(data.map((_, i) => i));
   });
 });
 
