@@ -60,6 +60,58 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static struct listener *ls;
+static int ep;
+static char preamble[65536];
+static size_t plen;
+
+/* Takes every epoll event waiting: a connect that completed (send the preamble), or data arrived. */
+static void harvest(void) {
+  struct epoll_event evs[1024];
+  int got;
+  do {
+    got = epoll_wait(ep, evs, 1024, 0);
+    for (int e = 0; e < got; e++) {
+      struct listener *l = &ls[evs[e].data.u32];
+      if (l->state == OPEN) { l->readable = 1; continue; }
+      if (l->state != CONNECTING) continue;
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (err || send(l->fd, preamble, plen, MSG_NOSIGNAL) != (ssize_t)plen) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, l->fd, NULL);
+        l->state = GONE;
+        close(l->fd);
+      } else {
+        /* from now on epoll only says that data arrived (edge-triggered); the tick reads it */
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u32 = evs[e].data.u32 };
+        epoll_ctl(ep, EPOLL_CTL_MOD, l->fd, &ev);
+        l->state = OPEN;
+        l->readable = 1;
+      }
+    }
+  } while (got == 1024);
+}
+
+/* Reads into the play-out buffer what the socket holds, while at least `min_room` of it is free. */
+static void refill(struct listener *l, long min_room, int in_window) {
+  static char scratch[BUFFER];
+  while (l->state == OPEN && l->readable && BUFFER - l->fill >= min_room) {
+    ssize_t r = recv(l->fd, scratch, BUFFER - l->fill, MSG_DONTWAIT);
+    if (r > 0) {
+      l->fill += r;
+      l->received += r;
+      if (in_window) l->window_bytes += r;
+      if (!l->playing && l->fill >= PREBUFFER) l->playing = 1;
+      continue;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) { l->readable = 0; break; }
+    if (r < 0 && errno == EINTR) continue;
+    l->state = GONE;   /* closed or reset by the server */
+    close(l->fd);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc != 8) {
     fprintf(stderr, "usage: fanout-gen HOST PORT N RAMP_MS WARM_MS WINDOW_MS PREAMBLE_FILE\n");
@@ -68,19 +120,16 @@ int main(int argc, char **argv) {
   const char *host = argv[1];
   int port = atoi(argv[2]), n = atoi(argv[3]);
   double ramp = atof(argv[4]), warm = atof(argv[5]), window = atof(argv[6]);
-  static char preamble[65536];
   FILE *pf = fopen(argv[7], "rb");
   if (!pf) { perror("preamble"); return 2; }
-  size_t plen = fread(preamble, 1, sizeof preamble, pf);
+  plen = fread(preamble, 1, sizeof preamble, pf);
   fclose(pf);
   signal(SIGPIPE, SIG_IGN);
 
   struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port) };
   if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) { fprintf(stderr, "bad host %s\n", host); return 2; }
-  struct listener *ls = calloc(n, sizeof *ls);
-  static char scratch[BUFFER];
-  int ep = epoll_create1(0);
-  struct epoll_event evs[1024];
+  ls = calloc(n, sizeof *ls);
+  ep = epoll_create1(0);
 
   const double t0 = now_ms();
   const double win_start = ramp + warm, win_end = ramp + warm + window;
@@ -115,50 +164,20 @@ int main(int argc, char **argv) {
         if (l->state != OPEN) continue;
         if (l->playing) {
           long want = PER_TICK * k;
+          if (l->fill < want) refill(l, 1, in_window);   /* what came since the last read plays too */
           if (l->fill < want) { l->underruns++; l->fill = 0; } else l->fill -= want;
         }
-        while (l->readable && BUFFER - l->fill >= (l->playing ? READ_MIN : 1)) {
-          ssize_t r = recv(l->fd, scratch, BUFFER - l->fill, MSG_DONTWAIT);
-          if (r > 0) {
-            l->fill += r;
-            l->received += r;
-            if (in_window) l->window_bytes += r;
-            if (!l->playing && l->fill >= PREBUFFER) l->playing = 1;
-            continue;
-          }
-          if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) { l->readable = 0; break; }
-          if (r < 0 && errno == EINTR) continue;
-          l->state = GONE;   /* closed or reset by the server */
-          close(l->fd);
-          break;
-        }
+        refill(l, l->playing ? READ_MIN : 1, in_window);
       }
     }
+    /* sleep to the next tick, then take every event that came meanwhile in one go: the generator
+       wakes 100 times a second however many segments arrive */
     double until = (ticks_done + 1) * TICK_MS - (now_ms() - t0);
-    if (next < n) {
-      double open_at = next * ramp / n - (now_ms() - t0);
-      if (open_at < until) until = open_at;
+    if (until > 0) {
+      struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(until * 1e6) };
+      nanosleep(&ts, NULL);
     }
-    int got = epoll_wait(ep, evs, 1024, until < 0 ? 0 : (int)until + 1);
-    for (int e = 0; e < got; e++) {
-      struct listener *l = &ls[evs[e].data.u32];
-      if (l->state == OPEN) { l->readable = 1; continue; }
-      if (l->state != CONNECTING) continue;
-      int err = 0;
-      socklen_t len = sizeof err;
-      getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err || send(l->fd, preamble, plen, MSG_NOSIGNAL) != (ssize_t)plen) {
-        epoll_ctl(ep, EPOLL_CTL_DEL, l->fd, NULL);
-        l->state = GONE;
-        close(l->fd);
-      } else {
-        /* from now on epoll only says that data arrived (edge-triggered); the tick reads it */
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u32 = evs[e].data.u32 };
-        epoll_ctl(ep, EPOLL_CTL_MOD, l->fd, &ev);
-        l->state = OPEN;
-        l->readable = 1;
-      }
-    }
+    harvest();
   }
 
   double elapsed = now_ms() - t0;

@@ -6,7 +6,7 @@
  * servers stall (or the last level); each level starts each server afresh.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { encodeToBuffer, CURRENT_VERSION } from '../services/protocol/index.ts';
@@ -25,6 +25,7 @@ export interface LevelResult {
   n: number;
   stalled: number;
   dropped: number;
+  /** Listeners whose play-out buffer ran dry at least once (after playback started). */
   underran: number;
   /** Server CPU over the measuring window, % of one core. */
   cpuPercent: number;
@@ -35,6 +36,7 @@ export interface LevelResult {
   /** Tenth percentile and median of received / real time over the window. */
   p10Ratio: number;
   medianRatio: number;
+  kernel: KernelDelta;
   /** Underruns of one `audiolab play --realtime` beside the listeners (ours only; null: it failed). */
   probeUnderruns?: number | null;
 }
@@ -66,12 +68,15 @@ async function drive(gen: string, port: number, serverPid: number, n: number, pr
   let out = '';
   child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
   const started = Date.now();
+  const k0 = await kernelTcp();
+  let peakTcpPages = k0.memPages;
   let peakRss = 0;
   let cpuAtStart: number | null = null;
   let cpuAtEnd: number | null = null;
   const winStart = t.rampMs + t.warmMs;
   const winEnd = winStart + t.windowMs;
   const sampler = setInterval(() => {
+    void kernelTcp().then((k) => { peakTcpPages = Math.max(peakTcpPages, k.memPages); }, () => {});
     void procStats(serverPid).then((s) => {
       peakRss = Math.max(peakRss, s.rssBytes);
       const at = Date.now() - started;
@@ -84,11 +89,35 @@ async function drive(gen: string, port: number, serverPid: number, n: number, pr
   clearInterval(sampler);
   if (code !== 0) throw new Error(`fanout-gen exited with ${code}`);
   const g = JSON.parse(out.trim()) as GenResult;
+  const kernel = kernelDelta(k0.counters, (await kernelTcp()).counters, peakTcpPages);
   const cpu = cpuAtStart !== null && cpuAtEnd !== null ? (cpuAtEnd - cpuAtStart) / (t.windowMs / 1000) * 100 : 0;
   return {
     n, stalled: g.stalled, dropped: g.dropped, underran: g.underran, cpuPercent: cpu, rssMB: peakRss / 2 ** 20,
-    generatorCpuPercent: g.cpuSeconds / (g.elapsedMs / 1000) * 100, p10Ratio: g.p10Ratio, medianRatio: g.medianRatio,
+    generatorCpuPercent: g.cpuSeconds / (g.elapsedMs / 1000) * 100, p10Ratio: g.p10Ratio, medianRatio: g.medianRatio, kernel,
   };
+}
+
+/** Kernel TCP counters (/proc/net/netstat and snmp, as nstat shows them) and the TCP memory in use (/proc/net/sockstat, pages). */
+async function kernelTcp(): Promise<{ counters: Record<string, number>; memPages: number }> {
+  const counters: Record<string, number> = {};
+  for (const f of ['/proc/net/netstat', '/proc/net/snmp']) {
+    const lines = (await readFile(f, 'utf8')).trim().split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const [prefix, ...names] = lines[i]!.split(/\s+/);
+      const values = lines[i + 1]!.split(/\s+/).slice(1);
+      names.forEach((n, k) => { counters[`${prefix!.replace(':', '')}${n}`] = Number(values[k]); });
+    }
+  }
+  const memPages = Number(/TCP:.* mem (\d+)/.exec(await readFile('/proc/net/sockstat', 'utf8'))?.[1] ?? 0);
+  return { counters, memPages };
+}
+
+/** What the kernel did during a level: entered TCP memory pressure, dropped segments a full receive queue could not take, retransmitted. */
+export interface KernelDelta { memoryPressures: number; rcvQueueDrops: number; retransmits: number; peakTcpMemMiB: number }
+
+function kernelDelta(a: Record<string, number>, b: Record<string, number>, peakPages: number): KernelDelta {
+  const d = (k: string): number => (b[k] ?? 0) - (a[k] ?? 0);
+  return { memoryPressures: d('TcpExtTCPMemoryPressures'), rcvQueueDrops: d('TcpExtTCPRcvQDrop'), retransmits: d('TcpRetransSegs'), peakTcpMemMiB: (peakPages * 4096) / 2 ** 20 };
 }
 
 // ---- Icecast ---------------------------------------------------------------------------------
@@ -188,8 +217,8 @@ async function icecastLevel(icecast: string, gen: string, n: number, t: Timing):
 
 // ---- ours ------------------------------------------------------------------------------------
 
-async function audiolabLevel(musicDir: string, gen: string, n: number, t: Timing): Promise<LevelResult> {
-  const server = await startServerProcess(musicDir, ['--max-clients', String(n + 100)]);
+async function audiolabLevel(musicDir: string, gen: string, n: number, t: Timing, cpuProf?: string): Promise<LevelResult> {
+  const server = await startServerProcess(musicDir, ['--max-clients', String(n + 100)], cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []);
   try {
     const preamble = join(musicDir, '..', 'preamble');
     await writeFile(preamble, Buffer.concat([
@@ -213,7 +242,7 @@ async function audiolabLevel(musicDir: string, gen: string, n: number, t: Timing
   }
 }
 
-export async function fanoutBench(o: { quick: boolean; levels?: number[] }): Promise<{ rows: Row[]; notes: string[]; levels: LevelResult[] }> {
+export async function fanoutBench(o: { quick: boolean; levels?: number[]; cpuProf?: string }): Promise<{ rows: Row[]; notes: string[]; levels: LevelResult[] }> {
   const icecast = which('icecast2') ?? which('icecast');
   const work = await tempDir('audiolab-fanout-');
   const gen = await buildGenerator(work);
@@ -229,9 +258,9 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[] }): Pro
     if (done.icecast && done.audiolab) break;
     for (const server of ['icecast', 'audiolab'] as const) {
       if (done[server]) continue;
-      const r = server === 'icecast' ? await icecastLevel(icecast!, gen, n, t) : await audiolabLevel(musicDir, gen, n, t);
+      const r = server === 'icecast' ? await icecastLevel(icecast!, gen, n, t) : await audiolabLevel(musicDir, gen, n, t, o.cpuProf);
       results.push(r);
-      console.error(`\r\x1b[2K  ${server} ${n}: ${r.stalled} stalled, ${r.dropped} dropped (real time received: p10 ${(r.p10Ratio * 100).toFixed(0)} %, median ${(r.medianRatio * 100).toFixed(0)} %), CPU ${r.cpuPercent.toFixed(0)} %, RSS ${r.rssMB.toFixed(1)} MiB (generator ${r.generatorCpuPercent.toFixed(0)} %)${r.probeUnderruns === undefined ? '' : `, audiolab play --realtime: ${r.probeUnderruns ?? 'failed'} underrun(s)`}`);
+      console.error(`\r\x1b[2K  ${server} ${n}: ${r.stalled} stalled, ${r.dropped} dropped, ${r.underran} underran (real time received: p10 ${(r.p10Ratio * 100).toFixed(0)} %, median ${(r.medianRatio * 100).toFixed(0)} %), CPU ${r.cpuPercent.toFixed(0)} %, RSS ${r.rssMB.toFixed(1)} MiB, generator ${r.generatorCpuPercent.toFixed(0)} %; kernel: TCP memory ${r.kernel.peakTcpMemMiB.toFixed(0)} MiB, ${r.kernel.memoryPressures} pressure, ${r.kernel.rcvQueueDrops} receive-queue drops, ${r.kernel.retransmits} retransmissions${r.probeUnderruns === undefined ? '' : `; audiolab play --realtime: ${r.probeUnderruns ?? 'failed'} underrun(s)`}`);
       if (r.stalled + r.dropped > 0) done[server] = true;
     }
   }
@@ -249,14 +278,15 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[] }): Pro
   return { rows, notes, levels: results };
 }
 
-/** The fan-out table for docs/benchmarks.md: per level and server. */
+/** The fan-out table for docs/benchmarks.md: one row per level and server. */
 export function fanoutTable(levels: LevelResult[]): string {
-  const ns = [...new Set(levels.map((l) => l.n))];
-  const cell = (l: LevelResult | undefined): string => (l ? `${l.stalled} | ${l.dropped} | ${l.cpuPercent.toFixed(0)} % | ${l.rssMB.toFixed(1)} MiB | ${l.generatorCpuPercent.toFixed(0)} %` : '— | — | — | — | —');
   const lines = [
-    '| N | Icecast: stalled | dropped | CPU | RSS | generator CPU | audiolab: stalled | dropped | CPU | RSS | generator CPU |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N | server | stalled | dropped | underran | server CPU | server RSS | generator CPU | kernel: TCP memory (peak), pressure, receive-queue drops, retransmissions | `play --realtime` underruns |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
-  for (const n of ns) lines.push(`| ${n} | ${cell(levels.find((l) => l.server === 'icecast' && l.n === n))} | ${cell(levels.find((l) => l.server === 'audiolab' && l.n === n))} |`);
+  for (const l of [...levels].sort((x, y) => x.n - y.n || x.server.localeCompare(y.server))) {
+    const k = l.kernel;
+    lines.push(`| ${l.n} | ${l.server === 'icecast' ? 'Icecast' : 'audiolab'} | ${l.stalled} | ${l.dropped} | ${l.underran} | ${l.cpuPercent.toFixed(0)} % | ${l.rssMB.toFixed(1)} MiB | ${l.generatorCpuPercent.toFixed(0)} % | ${k.peakTcpMemMiB.toFixed(0)} MiB, ${k.memoryPressures}, ${k.rcvQueueDrops}, ${k.retransmits} | ${l.probeUnderruns === undefined ? '—' : l.probeUnderruns ?? 'failed'} |`);
+  }
   return lines.join('\n');
 }

@@ -48,9 +48,9 @@ export interface ServerProcess {
 }
 
 /** Starts `audiolab server` in its own process (so the bench's clients do not share its event loop). */
-export async function startServerProcess(musicDir: string, extra: string[] = []): Promise<ServerProcess> {
+export async function startServerProcess(musicDir: string, extra: string[] = [], nodeFlags: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'server', '--host', '127.0.0.1', '--port', String(port), '--music', musicDir, '--log-level', 'warn', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'bin/audiolab.mjs'), 'server', '--host', '127.0.0.1', '--port', String(port), '--music', musicDir, '--log-level', 'warn', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
   const deadline = Date.now() + 20_000;

@@ -4,7 +4,7 @@
  * - first audio: play request → first PCM handed to the sink, vs a bare TCP request/response.
  * - transfer: a large song at full speed on loopback, vs iperf3.
  * - relay: per-chunk latency A→server→B and throughput, vs a direct A→B TCP connection.
- * - listeners: concurrent real-time listeners with no underrun; server CPU and memory per listener.
+ * Real-time listeners are the fan-out bench's (fanout.ts), beside Icecast.
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -19,7 +19,7 @@ import { SongCache } from '../services/client/cache.ts';
 import { playSong } from '../services/client/player.ts';
 import { NullSink } from '../services/client/sinks/null.ts';
 import { FrameDecoder, encodeDataHeader, type Message, type MessageOf } from '../services/protocol/index.ts';
-import { freePort, log, procStats, ROOT, startServerProcess, summary, tempDir, writeBigWav, type Row } from './lib.ts';
+import { freePort, log, ROOT, startServerProcess, summary, tempDir, writeBigWav, type Row } from './lib.ts';
 
 const execp = promisify(execFile);
 
@@ -205,45 +205,6 @@ async function directBench(chunks: number, chunkSize: number, intervalMs: number
   return { latencies: paced.latencies, gbps: (chunks * chunkSize * 8) / full.secs / 1e9 };
 }
 
-/** N listeners spread over two worker processes, each playing a song at real-time pace. */
-async function listeners(musicDir: string, levels: number[]): Promise<Array<{ n: number; underruns: number; failed: number; cpuPerListenerPct: number; rssPerListenerKiB: number }>> {
-  const out = [];
-  for (const n of levels) {
-    const srv = await startServerProcess(musicDir, ['--max-clients', String(n + 16)]);
-    const idle = await procStats(srv.child.pid!);
-    const workers = [Math.ceil(n / 2), Math.floor(n / 2)].filter((k) => k > 0).map((k) => {
-      const w = spawn(process.execPath, [join(ROOT, 'bench/listener-worker.ts'), String(srv.port), String(k), 'ode-to-joy.wav'], { stdio: ['pipe', 'pipe', 'inherit'] });
-      const lines: string[] = [];
-      let buf = '';
-      const waiters: Array<() => void> = [];
-      w.stdout!.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) { lines.push(buf.slice(0, i)); buf = buf.slice(i + 1); for (const f of waiters.splice(0)) f(); }
-      });
-      const line = async (k2: number): Promise<string> => { while (lines.length <= k2) await new Promise<void>((r) => waiters.push(r)); return lines[k2]!; };
-      return { w, line };
-    });
-    for (const w of workers) await w.line(0);
-    const before = await procStats(srv.child.pid!);
-    let peakRss = before.rssBytes;
-    const sampler = setInterval(() => { void procStats(srv.child.pid!).then((s) => { peakRss = Math.max(peakRss, s.rssBytes); }, () => {}); }, 200);
-    const t0 = performance.now();
-    for (const w of workers) w.w.stdin!.write('go\n');
-    const results = await Promise.all(workers.map(async (w) => JSON.parse(await w.line(1)) as { underruns: number; failed: number }));
-    clearInterval(sampler);
-    const after = await procStats(srv.child.pid!);
-    const wall = (performance.now() - t0) / 1000;
-    await srv.stop();
-    const underruns = results.reduce((s, r) => s + r.underruns, 0);
-    const failed = results.reduce((s, r) => s + r.failed, 0);
-    const cpuPct = ((after.cpuSeconds - before.cpuSeconds) / wall) * 100;
-    out.push({ n, underruns, failed, cpuPerListenerPct: cpuPct / n, rssPerListenerKiB: Math.max(0, peakRss - idle.rssBytes) / 1024 / n });
-    log(`listeners ${n}: ${underruns} underruns, ${failed} failed`);
-  }
-  return out;
-}
-
 export async function streamingBench(options: { quick?: boolean } = {}): Promise<{ rows: Row[]; notes: string[] }> {
   const quick = options.quick ?? false;
   const musicDir = await tempDir('audiolab-bench-music-');
@@ -275,15 +236,6 @@ export async function streamingBench(options: { quick?: boolean } = {}): Promise
   } finally {
     await srv.stop();
   }
-  const levels = quick ? [25, 100] : [25, 100, 200, 400];
-  const ls = await listeners(musicDir, levels);
-  for (const l of ls) {
-    rows.push({ bench: `${l.n} real-time listeners`, metric: 'underruns / failed', ours: l.underruns + l.failed, reference: null, refName: '', unit: '' });
-    rows.push({ bench: `${l.n} real-time listeners`, metric: 'server CPU per listener', ours: l.cpuPerListenerPct, reference: null, refName: '', unit: '% of a core' });
-    rows.push({ bench: `${l.n} real-time listeners`, metric: 'server memory per listener', ours: l.rssPerListenerKiB, reference: null, refName: '', unit: 'KiB' });
-  }
-  const held = ls.filter((l) => l.underruns + l.failed === 0).map((l) => l.n);
-  notes.push(`Real-time listeners held with no underrun: up to ${held.length ? Math.max(...held) : 0} of the levels tried (${levels.join(', ')}); the listeners run in two worker processes on the same 2 cores as the server, so the limit found is a lower bound for the server alone.`);
   await rm(musicDir, { recursive: true, force: true });
   return { rows, notes };
 }

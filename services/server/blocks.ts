@@ -12,8 +12,15 @@ export const BLOCK_SIZE = 64 * 1024;
 /** Bytes of blocks kept for reuse. */
 export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 
+/** A piece of a song: its offset in the file and a view of its bytes. */
+export interface Piece {
+  offset: number;
+  data: Buffer;
+}
+
 export class BlockCache {
   private readonly blocks = new Map<string, Buffer>();
+  private readonly cuts = new WeakMap<Buffer, { chunkSize: number; list: Piece[] }>();
   private readonly reading = new Map<string, Promise<Buffer>>();
   private bytes = 0;
   readonly budget: number;
@@ -35,6 +42,28 @@ export class BlockCache {
       this.blocks.set(key, b);
     }
     return b;
+  }
+
+  /**
+   * The block (if in memory) cut into the pieces DATA frames carry: at multiples of `chunkSize` in
+   * the file. Made once per block and chunk size, so every stream at that place sends the same views.
+   */
+  pieces(id: string, index: number, chunkSize: number): Piece[] | undefined {
+    const block = this.get(id, index);
+    if (!block) return undefined;
+    let cut = this.cuts.get(block);
+    if (!cut || cut.chunkSize !== chunkSize) {
+      const start = index * BLOCK_SIZE;
+      const list: Piece[] = [];
+      for (let at = start; at < start + block.length;) {
+        const end = Math.min(start + block.length, (Math.floor(at / chunkSize) + 1) * chunkSize);
+        list.push({ offset: at, data: block.subarray(at - start, end - start) });
+        at = end;
+      }
+      cut = { chunkSize, list };
+      this.cuts.set(block, cut);
+    }
+    return cut.list;
   }
 
   /** Reads block `index` of the file at `path` (of `size` bytes); concurrent loads of one block share one read. */

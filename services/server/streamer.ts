@@ -1,9 +1,10 @@
 /**
  * Sends a library song (or the part from an offset) as DATA frames, as fast as TCP takes them.
  *
- * The send path costs a listener little more than its socket: the bytes come from the shared block
- * cache (blocks.ts) as views, never copies; one block's DATA headers are written into one small
- * slab; each batch (one block's frames) goes out in one writev. While the kernel takes everything,
+ * The send path costs a listener little more than its socket and allocates nothing per chunk: the
+ * bytes are the shared block cache's views (blocks.ts; cut once per block, never copied), the DATA
+ * headers are written into one slab per stream, reused; each batch (one block's frames) goes out
+ * in one writev. While the kernel takes everything,
  * the pump goes on synchronously; once something waits in the process it stops until 'drain'. So a
  * slow reader pins at most one batch of views in the process (beyond the kernel's socket buffer),
  * and waiting costs no timer and no promise: one sweep for all streams finds the stalled ones.
@@ -11,7 +12,7 @@
 import type { Connection } from '../common/connection.ts';
 import { AudioLabError } from '../protocol/errors.ts';
 import { DATA_HEADER_SIZE, DEFAULT_CHUNK_SIZE, HEADER_SIZE, writeDataHeader } from '../protocol/index.ts';
-import { BLOCK_SIZE, type BlockCache } from './blocks.ts';
+import { BLOCK_SIZE, type BlockCache, type Piece } from './blocks.ts';
 
 /** A stream whose receiver takes nothing for this long is aborted. */
 export const DEFAULT_STALL_MS = 30_000;
@@ -33,8 +34,9 @@ export interface StreamFileOptions {
   stallMs?: number;
 }
 
+interface Wait { since: number; stallMs: number; stall: () => void }
 /** Streams waiting for their socket to drain, with when they started waiting. */
-const waiting = new Map<() => void, { since: number; stallMs: number; stall: () => void }>();
+const waiting = new Map<() => void, Wait>();
 let sweeper: NodeJS.Timeout | undefined;
 
 function sweep(): void {
@@ -71,20 +73,26 @@ export function streamFile(conn: Connection, o: StreamFileOptions): Promise<numb
     const onClose = (): void => finish(gone());
     const onAbort = (): void => finish(o.signal!.reason);
 
-    /** Sends the frames of one block from `offset`: returns false when the socket must drain first. */
-    const sendFrom = (block: Buffer): boolean => {
-      const blockStart = Math.floor(offset / BLOCK_SIZE) * BLOCK_SIZE;
-      const blockEnd = blockStart + block.length;
-      const frames = Math.ceil((blockEnd - offset) / chunkSize) + 1;
-      const heads = Buffer.allocUnsafe(frames * FRAME_HEAD);
-      const bufs: Buffer[] = [];
+    // One header slab, reused for every batch: a batch is prepared only once the last one has
+    // left the process (the kernel took it all, or 'drain' came), so no header is overwritten
+    // while a write still holds it.
+    const maxFrames = Math.ceil(BLOCK_SIZE / Math.min(chunkSize, BLOCK_SIZE)) + 1;
+    const slab = Buffer.allocUnsafeSlow(maxFrames * FRAME_HEAD);
+    const heads = Array.from({ length: maxFrames }, (_, i) => slab.subarray(i * FRAME_HEAD, (i + 1) * FRAME_HEAD));
+    const bufs: Buffer[] = [];
+    const wait = { since: 0, stallMs, stall: (): void => finish(new AudioLabError('AUDIOLAB_ERR_STALLED', `The receiver took nothing for ${stallMs} ms`, { streamId: o.streamId, offset })) };
+
+    /** Sends the pieces of one block from `offset`: returns false when the socket must drain first. */
+    const sendFrom = (pieces: readonly Piece[]): boolean => {
+      bufs.length = 0;
       let h = 0;
-      while (offset < blockEnd) {
-        // chunks are cut at multiples of chunkSize in the file, so streams at one place share views
-        const end = Math.min(blockEnd, (Math.floor(offset / chunkSize) + 1) * chunkSize);
-        writeDataHeader(heads, h, o.streamId, seq++, offset, end - offset);
-        bufs.push(heads.subarray(h, h + FRAME_HEAD), block.subarray(offset - blockStart, end - blockStart));
-        h += FRAME_HEAD;
+      for (const p of pieces) {
+        const end = p.offset + p.data.length;
+        if (end <= offset) continue;
+        // a stream that started inside a piece (a resume) sends that piece's rest as its own view
+        const data = p.offset === offset ? p.data : p.data.subarray(offset - p.offset);
+        writeDataHeader(slab, h * FRAME_HEAD, o.streamId, seq++, offset, data.length);
+        bufs.push(heads[h++]!, data);
         offset = end;
       }
       return conn.sendBatch(bufs);
@@ -97,8 +105,8 @@ export function streamFile(conn: Connection, o: StreamFileOptions): Promise<numb
         if (conn.isClosed) return finish(gone());
         if (offset >= o.size) return finish();
         const index = Math.floor(offset / BLOCK_SIZE);
-        const block = o.cache.get(o.sha256, index);
-        if (!block) {
+        const pieces = o.cache.pieces(o.sha256, index, chunkSize);
+        if (!pieces) {
           loading = true;
           o.cache.load(o.path, o.sha256, index, o.size).then(() => {
             loading = false;
@@ -106,9 +114,10 @@ export function streamFile(conn: Connection, o: StreamFileOptions): Promise<numb
           }, (err: unknown) => finish(err));
           return;
         }
-        if (!sendFrom(block)) {
+        if (!sendFrom(pieces)) {
           if (conn.isClosed) return finish(gone());
-          waiting.set(pump, { since: Date.now(), stallMs, stall: () => finish(new AudioLabError('AUDIOLAB_ERR_STALLED', `The receiver took nothing for ${stallMs} ms`, { streamId: o.streamId, offset })) });
+          wait.since = Date.now();
+          waiting.set(pump, wait);
           sweeper ??= setInterval(sweep, SWEEP_MS).unref();
           return;
         }
