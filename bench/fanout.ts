@@ -269,7 +269,7 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[]; cpuPro
     const ours = results.find((r) => r.server === 'audiolab' && r.n === n);
     const ref = results.find((r) => r.server === 'icecast' && r.n === n);
     if (!ours) continue;
-    rows.push({ bench: `fan-out ${n} listeners`, metric: 'stalled + dropped', ours: ours.stalled + ours.dropped, reference: ref ? ref.stalled + ref.dropped : null, refName: 'Icecast', unit: '' });
+    rows.push({ bench: `fan-out ${n} listeners`, metric: 'stalled + dropped', ours: ours.stalled + ours.dropped, reference: ref ? ref.stalled + ref.dropped : null, refName: 'Icecast', unit: 'listeners' });
     rows.push({ bench: `fan-out ${n} listeners`, metric: 'server RSS', ours: ours.rssMB, reference: ref?.rssMB ?? null, refName: 'Icecast', unit: 'MiB' });
   }
   const notes = [

@@ -98,8 +98,8 @@ export interface Row {
 
 export function fmt(n: number | null, unit: string): string {
   if (n === null || Number.isNaN(n)) return '—';
-  const v = Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);
-  return `${v} ${unit}`;
+  const v = Number.isInteger(n) ? String(n) : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);
+  return unit ? `${v} ${unit}` : v;
 }
 
 export function table(rows: Row[]): string {

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { AudioLabError } from '../services/protocol/errors.ts';
 import { newRunId, pointLatest } from './runs.ts';
+import { checkListenerRecordings } from './recordings.ts';
 import { contextFingerprint, imagesCurrent, recordImages } from './image-cache.ts';
 import { readManifest, type LabManifest } from '../analysis/app/manifest.ts';
 
@@ -182,6 +183,11 @@ export async function runDockerLab(o: DockerLabOptions = {}): Promise<DockerLabR
   for (const s of states) if (s.exitCode !== 0 && !interrupted) failures.push(`${s.service} exited ${s.exitCode}: ${await lastWords(s.id)} (all of it: ${logFile})`);
   if (!interrupted) {
     for (const f of ['capture.pcap', 'lab.json', 'report.html']) if (!existsSync(join(runDir, f))) failures.push(`${f} is missing from ${runDir}`);
+    if ((o.scale ?? 0) > 0) {
+      const rec = await checkListenerRecordings(runDir, o.scale!, join(ROOT, 'music'));
+      failures.push(...rec.failures);
+      say(rec.summary);
+    }
   }
   if (existsSync(join(runDir, 'lab.json'))) await addHostFacts(join(runDir, 'lab.json'), compose, env, failures, Date.now() - t0);
   await run(cmd!, [...pre, 'down', '--remove-orphans'], { cwd: ROOT, env }).catch(() => {});

@@ -7,7 +7,7 @@ import { byteRateOf } from '../../services/common/wav.ts';
 import type { AudioLabClient } from '../../services/client/client.ts';
 import { AudioLabError } from '../../services/protocol/errors.ts';
 import { int, str, type Command, type CommandContext } from '../command.ts';
-import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, onlineLine, playProgress, presenceLine, sinkFrom } from '../common.ts';
+import { CLIENT_OPTIONS, PLAYBACK_OPTIONS, cacheFrom, connectClient, describePlay, logUnderrun, onlineLine, playProgress, presenceLine, sinkFrom } from '../common.ts';
 import { bar, fmtBytes, fmtMs, ProgressLine } from '../ui.ts';
 
 /**
@@ -120,7 +120,7 @@ export const listenCommand: Command = {
         maxConcurrent: takesManyStreams(sinkSpec, recordDir) ? 8 : 1,
         ...(refuse ? { refuse: 'refusing all streams (listen --refuse)' } : {}),
         sinkFor: (h) => (recordDir
-          ? Promise.resolve(new RecorderSink(join(recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: ctx.values.realtime === true, createDirs: true }))
+          ? Promise.resolve(new RecorderSink(join(recordDir, `${h.from ?? 'server'}--${h.song}`), { realtime: ctx.values.realtime === true, createDirs: true, onUnderrun: logUnderrun }))
           : sinkFrom(ctx)),
         onAccept: (inv) => process.stderr.write(`${inv.from} ${inv.kind === 'relay' ? 'sends you' : 'plays'} ${inv.song} (${fmtBytes(inv.size)})\n`),
       });
@@ -136,7 +136,7 @@ export const listenCommand: Command = {
         const counted = (): void => { if (received + failed >= count) resolve(undefined); };
         receiver.on('received', (h, pcm, sink) => {
           received++;
-          process.stdout.write(`received ${h.kind} of ${h.song} from ${h.from ?? 'server'}: ${fmtBytes(pcm)} of PCM to ${sink.description}\n`);
+          process.stdout.write(`received ${h.kind} of ${h.song} from ${h.from ?? 'server'}: ${fmtBytes(pcm)} of PCM to ${sink.description}${ctx.values.realtime === true ? `, ${sink.stats().underruns.length} underrun(s)` : ''}\n`);
           counted();
         });
         receiver.on('failed', (h, e) => {

@@ -132,6 +132,23 @@ describe('listen', () => {
     noCrash(a);
   });
 
+  it('with --realtime says how many underruns each stream had: none on a fast link, some on one slower than the song', async () => {
+    const { address } = await serverProc(await musicDir());
+    const slow = await throttleProxy(Number(address.split(':')[1]), 120_000, 'down');
+    const fast = audiolabProc(['listen', '--server', address, '--name', 'fast', '--sink', 'null', '--realtime', '--count', '1']);
+    const late = audiolabProc(['listen', '--server', slow.address, '--name', 'late', '--sink', 'null', '--realtime', '--count', '1']);
+    await fast.waitFor(/Listening as/);
+    await late.waitFor(/Listening as/);
+    // ode-to-joy.wav is 176.4 kB/s of audio; the slow link carries 120 kB/s
+    for (const who of ['fast', 'late']) expect((await audiolabProc(['play-on', who, 'ode-to-joy.wav', '--server', address]).exit).code).toBe(0);
+    expect((await fast.exit).code).toBe(0);
+    expect((await late.exit).code).toBe(0);
+    expect(fast.stdout()).toMatch(/received play-on of ode-to-joy\.wav from .*, 0 underrun\(s\)/);
+    expect(late.stdout()).toMatch(/received play-on of ode-to-joy\.wav from .*, [1-9]\d* underrun\(s\)/);
+    expect(late.stderr()).toMatch(/underrun at .*: nothing to play for \d+ ms/);
+    await slow.close();
+  });
+
   it('says it refuses with --refuse, and the sender is told so', async () => {
     const { address } = await serverProc(await musicDir());
     const l = audiolabProc(['listen', '--server', address, '--name', 'no', '--refuse']);

@@ -1,4 +1,4 @@
-import { PlaybackClock } from './clock.ts';
+import { PlaybackClock, type Underrun } from './clock.ts';
 import type { AudioSink, SinkStats } from './sink.ts';
 import { byteRateOf } from '../../common/wav.ts';
 import type { AudioFormat } from '../../protocol/index.ts';
@@ -9,14 +9,16 @@ export class NullSink implements AudioSink {
   private readonly realtime: boolean;
   private clock: PlaybackClock | undefined;
   private bytes = 0;
+  private readonly onUnderrun: ((u: Underrun) => void) | undefined;
 
-  constructor(options: { realtime?: boolean } = {}) {
+  constructor(options: { realtime?: boolean; onUnderrun?: (u: Underrun) => void } = {}) {
     this.realtime = options.realtime ?? false;
+    this.onUnderrun = options.onUnderrun;
     this.description = this.realtime ? 'null (real time)' : 'null';
   }
 
   async open(format: AudioFormat): Promise<void> {
-    if (this.realtime) this.clock = new PlaybackClock(byteRateOf(format));
+    if (this.realtime) this.clock = new PlaybackClock(byteRateOf(format), this.onUnderrun ? { onUnderrun: this.onUnderrun } : {});
   }
 
   async write(pcm: Buffer): Promise<void> {
