@@ -223,7 +223,8 @@ async function audiolabLevel(musicDir: string, gen: string, n: number, t: Timing
     const preamble = join(musicDir, '..', 'preamble');
     await writeFile(preamble, Buffer.concat([
       encodeToBuffer({ type: 'HELLO', versions: [CURRENT_VERSION], name: 'listener', software: 'fanout-gen' }),
-      encodeToBuffer({ type: 'PLAY', req: 1, song: 'two-minutes.wav', offset: 0 }),
+      // a sound-card player says so (as `audiolab play` does with a device or --realtime)
+      encodeToBuffer({ type: 'PLAY', req: 1, song: 'two-minutes.wav', offset: 0, realtime: true }),
     ]));
     // a real client beside the generator's listeners: `audiolab play --realtime` over the window
     const probe = new Promise<number | null>((resolve) => {
@@ -273,7 +274,7 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[]; cpuPro
     rows.push({ bench: `fan-out ${n} listeners`, metric: 'server RSS', ours: ours.rssMB, reference: ref?.rssMB ?? null, refName: 'Icecast', unit: 'MiB' });
   }
   const notes = [
-    `fan-out: ${icecast ? 'Icecast 2 (Debian icecast2) serves one live PCM mount fed in real time' : 'icecast2 is not installed (bash scripts/setup.sh installs it): our server alone'}; ours serves a 2-minute PCM song to each listener. The generator (bench/fanout-gen.c) opens N listeners over ${t.rampMs / 1000} s, each reading 176.4 kB/s through a 64 KiB play-out buffer; a listener stalled when it received under 90 % of real time over the ${t.windowMs / 1000} s window.`,
+    `fan-out: ${icecast ? 'Icecast 2 (Debian icecast2) serves one live PCM mount fed in real time' : 'icecast2 is not installed (bash scripts/setup.sh installs it): our server alone'}; ours serves a 2-minute PCM song to each listener, asked for as a real-time PLAY (sent at the song's pace, REALTIME_LEAD_MS ahead). The generator (bench/fanout-gen.c) opens N listeners over ${t.rampMs / 1000} s, each reading 176.4 kB/s through a 64 KiB play-out buffer; a listener stalled when it received under 90 % of real time over the ${t.windowMs / 1000} s window.`,
   ];
   return { rows, notes, levels: results };
 }

@@ -56,7 +56,8 @@ const SETUP = 'bash scripts/setup.sh --docker';
 export async function preflight(env: Record<string, string | undefined>): Promise<void> {
   const notSetUp = (what: string): AudioLabError => new AudioLabError('AUDIOLAB_ERR_NOT_SET_UP', `${what}; run: ${SETUP}`);
   try {
-    await run('docker', ['version', '--format', '{{.Client.Version}}']);
+    // `docker version` fails when the engine is down, even for the client's version: --version never asks it
+    await run('docker', ['--version']);
   } catch {
     throw notSetUp('Docker is not installed');
   }

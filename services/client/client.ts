@@ -386,13 +386,13 @@ export class AudioLabClient extends EventEmitter<ClientEvents> {
     return (await this.request<'CATALOG'>({ type: 'LIST', req }, ['CATALOG'], req)).songs;
   }
 
-  /** Asks for a song from `offset`; resolves with the incoming stream once it starts. */
-  async play(song: string, offset = 0): Promise<IncomingStream> {
+  /** Asks for a library song from `offset` and resolves with the incoming stream once it starts; `realtime`: it is played as it comes, so the server sends it at the song's pace. */
+  async play(song: string, offset = 0, realtime = false): Promise<IncomingStream> {
     const req = this.nextReq++;
     let stream: IncomingStream | undefined;
     this.starts.set(req, (s) => { stream = s; });
     try {
-      await this.request<'STREAM_START'>({ type: 'PLAY', req, song, offset }, ['STREAM_START'], req);
+      await this.request<'STREAM_START'>({ type: 'PLAY', req, song, offset, ...(realtime ? { realtime } : {}) }, ['STREAM_START'], req);
     } finally {
       this.starts.delete(req);
     }

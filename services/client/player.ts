@@ -168,7 +168,7 @@ export async function playSong(
   }
   const part = cache.partPathFor(song.sha256);
   if (offset === 0) await writeFile(part, '');
-  const stream = await client.play(song.name, offset);
+  const stream = await client.play(song.name, offset, sink.realtime);
   if (stream.header.sha256 !== song.sha256 || stream.header.size !== song.size) {
     stream.destroy();
     throw new AudioLabError('AUDIOLAB_ERR_CACHE', `${song.name} changed on the server while playing; try again`, { song: song.name });

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { AudioLabError, toAudioLabError } from '../protocol/errors.ts';
+import { MAX_STREAMS_PER_CLIENT } from '../protocol/index.ts';
 import { AudioLabClient, parseServerAddress } from './client.ts';
 import { SongCache } from './cache.ts';
 import { playSong } from './player.ts';
@@ -174,7 +175,8 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
       }
       case 'send-to': {
         const targets = targetsOf(step.client);
-        const oks = await Promise.all(targets.map((t) => client.sendTo(t, step.file)));
+        // each relay is one of this client's streams: at most MAX_STREAMS_PER_CLIENT at once
+        const oks = await atMost(MAX_STREAMS_PER_CLIENT, targets, (t) => client.sendTo(t, step.file));
         return targets.length ? `relayed to ${targets.join(', ')} (${oks.map((o) => o.bytes).join(', ')} bytes)` : `nobody matches ${step.client}`;
       }
       case 'wait':
@@ -204,4 +206,18 @@ export async function runScenario(sc: Scenario, opts: { onStep?: (r: StepResult)
   }
   if (client.connected) await client.close().catch(() => {});
   return { ok, results };
+}
+
+/** Runs `fn` on every item, at most `n` at once; the results in the items' order. */
+async function atMost<T, R>(n: number, items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
 }

@@ -26,6 +26,16 @@ export const DEFAULT_CHUNK_SIZE = 16 * 1024;
 
 export const DEFAULT_PORT = 5050;
 
+/**
+ * A PLAY with `realtime` (the client plays as it receives, like a sound card) is sent at the song's
+ * own pace, this far ahead of it, instead of as fast as TCP takes it: what waits for the listener
+ * in kernel buffers stays about this much audio, not a whole send buffer.
+ */
+export const REALTIME_LEAD_MS = 2000;
+
+/** Streams one client may take part in at once (plays, uploads, relays either way); more: BUSY. */
+export const MAX_STREAMS_PER_CLIENT = 8;
+
 /** WELCOME lists at most this many of those online; WHO gets the whole list. */
 export const WELCOME_CLIENTS = 100;
 /**

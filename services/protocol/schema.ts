@@ -41,8 +41,8 @@ export const MESSAGES = {
   CATALOG: { code: 0x11, dir: 's2c', body: 'json', fields: { req: 'uint?', songs: 'song[]', reason: 'string?', more: 'boolean?' },
     doc: 'The songs on the server, a page at a time (more: another CATALOG page of the same answer follows); also pushed unasked when the catalog changes.' },
 
-  PLAY: { code: 0x20, dir: 'c2s', body: 'json', fields: { req: 'uint', song: 'string', offset: 'uint' },
-    doc: 'Stream a library song to me, from byte offset (0, or where an interrupted download stopped).' },
+  PLAY: { code: 0x20, dir: 'c2s', body: 'json', fields: { req: 'uint', song: 'string', offset: 'uint', realtime: 'boolean?' },
+    doc: 'Stream a library song to me, from byte offset (0, or where an interrupted download stopped); realtime: I play it as it comes, send it at its own pace, REALTIME_LEAD_MS ahead (else as fast as TCP takes it).' },
   STREAM_START: { code: 0x21, dir: 's2c', body: 'json',
     fields: { req: 'uint?', streamId: 'uint', kind: 'string', song: 'string', from: 'string?', size: 'uint', offset: 'uint', sha256: 'string', format: 'format' },
     doc: 'A stream to this client begins (kind: play | play-on | relay). DATA frames with streamId follow.' },

@@ -41,7 +41,9 @@ export async function startRelay(s: Session, msg: MessageOf<'SEND_TO'>): Promise
   if (!target) return;
   const idA = s.server.allocateStreamId();
   const idB = s.server.allocateStreamId();
-  const answer = await target.invite({ streamId: idB, kind: 'relay', from: s.info.name, song: name, size: msg.size, sha256: msg.sha256, format: msg.format });
+  s.pendingOffers++;
+  const answer = await target.invite({ streamId: idB, kind: 'relay', from: s.info.name, song: name, size: msg.size, sha256: msg.sha256, format: msg.format })
+    .finally(() => { s.pendingOffers--; });
   if (s.answerToError(msg.req, target.info.name, answer)) return;
   if (s.conn.isClosed) {
     target.conn.send({ type: 'STREAM_ABORT', streamId: idB, code: 'AUDIOLAB_ERR_PEER_GONE', message: `${s.info.name} disconnected` });

@@ -16,7 +16,7 @@
 import { AudioLabError, isWireErrorCode, toAudioLabError, type ErrorCode } from '../protocol/errors.ts';
 import type { Connection } from '../common/connection.ts';
 import type { Logger } from '../common/log.ts';
-import { pagesOf, SUPPORTED_VERSIONS, WELCOME_CLIENTS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
+import { MAX_STREAMS_PER_CLIENT, pagesOf, REALTIME_LEAD_MS, SUPPORTED_VERSIONS, WELCOME_CLIENTS, type ClientInfo, type Message, type MessageOf, type AudioFormat } from '../protocol/index.ts';
 import { cleanClientName } from './names.ts';
 import { streamFile } from './streamer.ts';
 import { byteRateOf } from '../common/wav.ts';
@@ -24,10 +24,15 @@ import { endUpload, startUpload, uploadData, type Upload } from './uploads.ts';
 import { dropRelay, endRelay, forwardRelay, startRelay, type Relay } from './relays.ts';
 import type { AudioLabServer } from './server.ts';
 
-const MAX_STREAMS_PER_CLIENT = 8;
 /** Malformed messages in a row after which a connection is closed. */
 const MAX_BAD_IN_A_ROW = 16;
 export const SHA256_RE = /^[0-9a-f]{64}$/;
+
+/** A real-time receiver's pace: the song's byte rate, REALTIME_LEAD_MS ahead. */
+function paceOf(format: AudioFormat): { bytesPerSecond: number; leadBytes: number } {
+  const bytesPerSecond = byteRateOf(format);
+  return { bytesPerSecond, leadBytes: Math.ceil((bytesPerSecond * REALTIME_LEAD_MS) / 1000) };
+}
 
 /** What a client is told of an error: an internal failure's message may hold the server's paths, so it gets the code only. */
 export function publicMessage(err: AudioLabError): string {
@@ -97,8 +102,12 @@ export class Session {
     conn.on('close', () => this.onClose());
   }
 
+  /** Relays this session offered whose receiver has not answered yet (relays.ts). */
+  pendingOffers = 0;
+
+  /** Streams this session takes part in, counting offers to and from it not answered yet: many requests at once cannot pass the limit. */
   private get streamCount(): number {
-    return this.plays.size + this.uploads.size + this.relaysOut.size + this.relaysIn.size;
+    return this.plays.size + this.uploads.size + this.relaysOut.size + this.relaysIn.size + this.pendingOffers + this.invites.size;
   }
 
   private async dispatch(msg: Message): Promise<void> {
@@ -183,11 +192,11 @@ export class Session {
     if (msg.offset > entry.info.size) return this.reject(msg.req, 'AUDIOLAB_ERR_BAD_OFFSET', `Offset ${msg.offset} beyond the song's ${entry.info.size} bytes`);
     if (this.checkBusy(msg.req)) return;
     const streamId = this.server.allocateStreamId();
-    await this.sendLibrarySong(streamId, 'play', entry.info.name, msg.offset, undefined, msg.req);
+    await this.sendLibrarySong(streamId, 'play', entry.info.name, msg.offset, undefined, msg.req, msg.realtime === true);
   }
 
   /** Streams a library song to this session; used by PLAY and by PLAY_ON from another client. */
-  async sendLibrarySong(streamId: number, kind: 'play' | 'play-on', song: string, offset: number, from?: string, req?: number): Promise<number> {
+  async sendLibrarySong(streamId: number, kind: 'play' | 'play-on', song: string, offset: number, from?: string, req?: number, realtime = false): Promise<number> {
     const entry = this.server.catalog.get(song);
     if (!entry) throw new AudioLabError('AUDIOLAB_ERR_NO_SUCH_SONG', `No song named ${JSON.stringify(song)}`);
     const i = entry.info;
@@ -198,9 +207,9 @@ export class Session {
       type: 'STREAM_START', streamId, kind, song: i.name, size: i.size, offset, sha256: i.sha256,
       format: entry.wav.format, ...(req === undefined ? {} : { req }), ...(from === undefined ? {} : { from }),
     });
-    this.log.info('stream.start', { streamId, kind, song: i.name, offset, size: i.size, from });
+    this.log.info('stream.start', { streamId, kind, song: i.name, offset, size: i.size, from, realtime });
     try {
-      const bytes = await streamFile(this.conn, { path: entry.path, size: i.size, sha256: i.sha256, cache: this.server.blocks, streamId, offset, chunkSize: this.server.config.chunkSize, signal: ac.signal, stallMs: this.server.config.streamStallMs });
+      const bytes = await streamFile(this.conn, { path: entry.path, size: i.size, sha256: i.sha256, cache: this.server.blocks, streamId, offset, chunkSize: this.server.config.chunkSize, signal: ac.signal, stallMs: this.server.config.streamStallMs, ...(realtime ? { pace: paceOf(entry.wav.format) } : {}) });
       this.conn.send({ type: 'STREAM_END', streamId, bytes, sha256: i.sha256 });
       const ms = performance.now() - t0;
       this.log.info('stream.end', { streamId, kind, song: i.name, bytes, ms: Math.round(ms), mbps: +((bytes * 8) / ms / 1000).toFixed(1) });
@@ -376,6 +385,8 @@ export class Session {
     clearTimeout(this.idleTimer);
     const ms = this.server.config.idleTimeoutMs;
     this.idleTimer = setTimeout(() => {
+      // a client receiving or sending a stream is busy, not idle (a real-time play lasts the song); a stream that stops moving has its own stall clock
+      if (this.streamCount > 0) return this.restartIdleClock();
       this.log.warn('conn.idle', { idleMs: ms });
       this.conn.fail(new AudioLabError('AUDIOLAB_ERR_IDLE_TIMEOUT', `No message for ${ms} ms`));
     }, ms);

@@ -8,6 +8,11 @@
  * the pump goes on synchronously; once something waits in the process it stops until 'drain'. So a
  * slow reader pins at most one batch of views in the process (beyond the kernel's socket buffer),
  * and waiting costs no timer and no promise: one sweep for all streams finds the stalled ones.
+ *
+ * A real-time receiver's stream (PLAY with realtime) is paced: it runs at most REALTIME_LEAD_MS
+ * ahead of the song's own pace, woken by one ticker for all paced streams. A file streamed as fast
+ * as TCP takes it to a listener that reads at the song's pace waits in the kernel's send buffer,
+ * which on loopback grows to megabytes per connection; paced, about the lead waits there.
  */
 import type { Connection } from '../common/connection.ts';
 import { AudioLabError } from '../protocol/errors.ts';
@@ -32,12 +37,29 @@ export interface StreamFileOptions {
   signal?: AbortSignal;
   /** How long the receiver may take nothing before the stream is aborted (AUDIOLAB_ERR_STALLED). */
   stallMs?: number;
+  /** A real-time receiver's pace: send at most `leadBytes` more than `bytesPerSecond` since the start. */
+  pace?: { bytesPerSecond: number; leadBytes: number };
 }
 
 interface Wait { since: number; stallMs: number; stall: () => void }
 /** Streams waiting for their socket to drain, with when they started waiting. */
 const waiting = new Map<() => void, Wait>();
 let sweeper: NodeJS.Timeout | undefined;
+
+/** Paced streams ahead of their pace, with when the next piece is due. */
+const ahead = new Map<() => void, { dueAt: number }>();
+let pacer: NodeJS.Timeout | undefined;
+/** How often paced streams are woken: a piece is due at most this late. */
+const PACE_TICK_MS = 20;
+
+function tickPaced(): void {
+  const now = performance.now();
+  for (const [pump, a] of ahead) if (now >= a.dueAt) pump();
+  if (ahead.size === 0 && pacer) {
+    clearInterval(pacer);
+    pacer = undefined;
+  }
+}
 
 function sweep(): void {
   const now = Date.now();
@@ -63,6 +85,7 @@ export function streamFile(conn: Connection, o: StreamFileOptions): Promise<numb
       if (finished) return;
       finished = true;
       waiting.delete(pump);
+      ahead.delete(pump);
       socket.off('drain', pump);
       socket.off('close', onClose);
       o.signal?.removeEventListener('abort', onAbort);
@@ -80,6 +103,8 @@ export function streamFile(conn: Connection, o: StreamFileOptions): Promise<numb
     const slab = Buffer.allocUnsafeSlow(maxFrames * FRAME_HEAD);
     const heads = Array.from({ length: maxFrames }, (_, i) => slab.subarray(i * FRAME_HEAD, (i + 1) * FRAME_HEAD));
     const bufs: Buffer[] = [];
+    const started = performance.now();
+    const pacing = { dueAt: 0 };
     const wait = { since: 0, stallMs, stall: (): void => finish(new AudioLabError('AUDIOLAB_ERR_STALLED', `The receiver took nothing for ${stallMs} ms`, { streamId: o.streamId, offset })) };
 
     /** Sends the pieces of one block from `offset`: returns false when the socket must drain first. */
@@ -101,9 +126,21 @@ export function streamFile(conn: Connection, o: StreamFileOptions): Promise<numb
     const pump = (): void => {
       if (finished || loading) return;
       waiting.delete(pump);
+      ahead.delete(pump);
       while (!finished) {
         if (conn.isClosed) return finish(gone());
         if (offset >= o.size) return finish();
+        if (o.pace) {
+          // ahead of the pace: wait (no stall clock runs) until the next piece is due
+          const sent = offset - o.offset - o.pace.leadBytes;
+          const dueAt = started + (sent / o.pace.bytesPerSecond) * 1000;
+          if (dueAt > performance.now()) {
+            pacing.dueAt = dueAt;
+            ahead.set(pump, pacing);
+            pacer ??= setInterval(tickPaced, PACE_TICK_MS).unref();
+            return;
+          }
+        }
         const index = Math.floor(offset / BLOCK_SIZE);
         const pieces = o.cache.pieces(o.sha256, index, chunkSize);
         if (!pieces) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MUSIC, ROOT, startServer, tempDir, waitFor, type TestLab } from '../helpers.ts';
 import { interpolate, loadScenario, runScenario } from '../../services/client/scenario.ts';
 import { parseWavHeader } from '../../services/common/wav.ts';
+import { checkListenerRecordings } from '../../lab/recordings.ts';
 
 let lab: TestLab;
 afterEach(async () => { await lab?.close(); });
@@ -19,13 +20,21 @@ describe('scenario mode', () => {
     expect(interpolate('${X}-${Y:-dflt}-${Z:-}', { X: 'x' })).toBe('x-dflt-');
   });
 
-  it('runs the lab scenarios of client-b (listener), two extra listeners (--scale) and client-a (everything else)', async () => {
+  it('runs the lab scenarios of client-b (listener), ten extra listeners (--scale, more than one client\'s streams at once) and client-a (everything else)', async () => {
     lab = await startServer();
-    const rec = await tempDir('audiolab-rec-');
+    const runDir = await tempDir('audiolab-run-');
+    const rec = join(runDir, 'recordings');
     const cache = await tempDir('audiolab-cache-');
-    Object.assign(process.env, { AUDIOLAB_SERVER: `127.0.0.1:${lab.port}`, AUDIOLAB_RECORDINGS: rec, AUDIOLAB_CACHE: cache, LISTENERS: '2' });
+    const n = 10;
+    Object.assign(process.env, { AUDIOLAB_SERVER: `127.0.0.1:${lab.port}`, AUDIOLAB_RECORDINGS: rec, AUDIOLAB_CACHE: cache, LISTENERS: String(n) });
     const b = runScenario(await loadScenario(join(ROOT, 'scenarios/client-b.json')));
-    const listeners = [runScenario(await loadScenario(join(ROOT, 'scenarios/listener.json'))), runScenario(await loadScenario(join(ROOT, 'scenarios/listener.json')))];
+    const listeners: Array<ReturnType<typeof runScenario>> = [];
+    const host = process.env.HOSTNAME;
+    for (let i = 0; i < n; i++) {
+      process.env.HOSTNAME = `host-${i}`; // each listener container records under its own host name
+      listeners.push(runScenario(await loadScenario(join(ROOT, 'scenarios/listener.json'))));
+    }
+    process.env.HOSTNAME = host;
     await waitFor(() => lab.server.clients().some((c) => c.name === 'client-b' && c.listening));
     const a = await runScenario(await loadScenario(join(ROOT, 'scenarios/client-a.json')));
     delete process.env.LISTENERS;
@@ -40,6 +49,8 @@ describe('scenario mode', () => {
       expect(l.ok).toBe(true);
       expect(l.results.find((r) => r.step.do === 'listen')!.detail).toMatch(/play-on scale-24bit-48k\.wav from client-a.*relay chimes-32bit-16k\.wav from client-a/);
     }
+    // what the lab checks after a --scale run: every listener recorded both streams whole
+    expect(await checkListenerRecordings(runDir, n, MUSIC)).toEqual({ failures: [], summary: `${n} listener(s): ${2 * n} of ${2 * n} recordings intact` });
     expect(a.results[4]!.detail).toMatch(/from cache, no transfer/);
     // client-b's recordings equal the source PCM
     const files = (await readdir(join(rec, 'client-b'))).sort();

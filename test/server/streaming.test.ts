@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { bigWav, collect, MUSIC, rawClient, startServer, tempDir, waitFor, writeTemp, type TestLab } from '../helpers.ts';
-import type { ClientInfo, SongInfo } from '../../services/protocol/index.ts';
+import { REALTIME_LEAD_MS, type ClientInfo, type SongInfo } from '../../services/protocol/index.ts';
 import type { IncomingStream } from '../../services/client/incoming.ts';
 import { BLOCK_SIZE } from '../../services/server/blocks.ts';
 
@@ -109,6 +109,30 @@ describe('fan-out', () => {
     expect(data.slice(0, 3).map((m) => [m.offset, m.data.length])).toEqual([[123_457, 1543], [125_000, 5000], [130_000, 1072]]);
     expect(Buffer.concat(data.map((m) => m.data)).equals(file.subarray(123_457))).toBe(true);
     expect(data.map((m) => m.seq)).toEqual(data.map((_, i) => i));
+  });
+});
+
+describe('real-time play', () => {
+  it('sends a realtime PLAY at the song\'s pace, REALTIME_LEAD_MS ahead, never further, and the bytes are the song', async () => {
+    lab = await startServer();
+    const file = await readFile(join(MUSIC, 'ode-to-joy.wav')); // 176 400 B/s, 4 s
+    const rate = 176_400;
+    const lead = (rate * REALTIME_LEAD_MS) / 1000;
+    const raw = await rawClient(lab.port);
+    const ahead: number[] = [];
+    let t0 = 0;
+    raw.conn.on('message', (m) => {
+      if (m.type === 'STREAM_START') t0 = performance.now();
+      // how far past its pace the stream got: never more than the lead and one block
+      if (m.type === 'DATA') ahead.push(m.offset + m.data.length - lead - (rate * (performance.now() - t0)) / 1000);
+    });
+    raw.conn.send({ type: 'PLAY', req: 1, song: 'ode-to-joy.wav', offset: 0, realtime: true });
+    await raw.next('STREAM_END', 20_000);
+    const took = performance.now() - t0;
+    expect(Math.max(...ahead)).toBeLessThanOrEqual(BLOCK_SIZE);
+    expect(took).toBeGreaterThanOrEqual(((file.length - lead - BLOCK_SIZE) / rate) * 1000);
+    const data = raw.messages.filter((m) => m.type === 'DATA');
+    expect(Buffer.concat(data.map((m) => m.data)).equals(file)).toBe(true);
   });
 });
 

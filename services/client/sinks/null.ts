@@ -6,7 +6,7 @@ import type { AudioFormat } from '../../protocol/index.ts';
 /** Discards audio; with `realtime`, takes as long as playing it would. */
 export class NullSink implements AudioSink {
   readonly description: string;
-  private readonly realtime: boolean;
+  readonly realtime: boolean;
   private clock: PlaybackClock | undefined;
   private bytes = 0;
   private readonly onUnderrun: ((u: Underrun) => void) | undefined;

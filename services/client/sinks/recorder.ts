@@ -24,7 +24,7 @@ import { byteRateOf } from '../../common/wav.ts';
 export class RecorderSink implements AudioSink {
   readonly description: string;
   readonly path: string;
-  private readonly realtime: boolean;
+  readonly realtime: boolean;
   private readonly onUnderrun: ((u: Underrun) => void) | undefined;
   private writer: wav.Writer | undefined;
   private file: WriteStream | undefined;

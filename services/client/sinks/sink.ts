@@ -9,6 +9,8 @@ export interface SinkStats {
 
 export interface AudioSink {
   readonly description: string;
+  /** Plays at the song's pace (a device, or --realtime): its streams are asked for at that pace. */
+  readonly realtime: boolean;
   open(format: AudioFormat): Promise<void>;
   /** Resolves when the sink can take more (real-time sinks pace here). */
   write(pcm: Buffer): Promise<void>;

@@ -53,6 +53,7 @@ export function probeSpeaker(timeoutMs = 5000): Promise<{ ok: boolean; reason: s
 }
 
 export class SpeakerSink implements AudioSink {
+  readonly realtime = true;
   readonly description = 'speaker';
   private speaker: Writable | undefined;
   private clock: PlaybackClock | undefined;
