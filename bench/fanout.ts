@@ -252,7 +252,7 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[]; cpuPro
   await writeBigWav(join(musicDir, 'two-minutes.wav'), RATE * SONG_SECONDS + 44);
   await writeBigWav(join(musicDir, 'probe.wav'), RATE * (o.quick ? 6 : 20) + 44);
   const t: Timing = o.quick ? { rampMs: 2000, warmMs: 3000, windowMs: 10_000 } : { rampMs: 5000, warmMs: 5000, windowMs: 30_000 };
-  const levels = o.levels ?? (o.quick ? [100, 200] : [400, 800, 1200, 1600, 2000, 2400]);
+  const levels = o.levels ?? (o.quick ? [100, 200] : [400, 800, 1200, 1600, 2000, 2400, 3200, 4800, 6400]);
   const results: LevelResult[] = [];
   const done = { icecast: !icecast, audiolab: false };
   for (const n of levels) {
@@ -271,6 +271,7 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[]; cpuPro
     const ref = results.find((r) => r.server === 'icecast' && r.n === n);
     if (!ours) continue;
     rows.push({ bench: `fan-out ${n} listeners`, metric: 'stalled + dropped', ours: ours.stalled + ours.dropped, reference: ref ? ref.stalled + ref.dropped : null, refName: 'Icecast', unit: 'listeners' });
+    rows.push({ bench: `fan-out ${n} listeners`, metric: 'server CPU', ours: ours.cpuPercent, reference: ref?.cpuPercent ?? null, refName: 'Icecast', unit: '% of a core' });
     rows.push({ bench: `fan-out ${n} listeners`, metric: 'server RSS', ours: ours.rssMB, reference: ref?.rssMB ?? null, refName: 'Icecast', unit: 'MiB' });
   }
   const notes = [

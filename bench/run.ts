@@ -24,7 +24,7 @@ tcptrace…) measured in the same run, with the ratio ours/reference.
   --write   record the results in docs/benchmarks.md (with --only: that group's section) and
             bench/results/latest.json (with --only: GROUP.json)
   --only    run one group: streaming | analysis | lab | fanout
-  --levels  the fan-out bench's listener counts (default 400,800,1200,1600,2000,2400; it stops
+  --levels  the fan-out bench's listener counts (default 400,800,1200,1600,2000,2400,3200,4800,6400; it stops
             raising them once both servers have stalled)
   --cpu-prof  the fan-out bench runs our server under node --cpu-prof, profiles written to DIR
             (open them in Chrome DevTools or speedscope)`);
