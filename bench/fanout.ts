@@ -15,7 +15,8 @@ import { freePort, log, procStats, ROOT, startServerProcess, tempDir, writeBigWa
 const RATE = 176_400;
 const SONG_SECONDS = 120;
 
-interface GenResult {
+/** The generator's one line of JSON. */
+export interface GenResult {
   n: number; open: number; dropped: number; stalled: number; underran: number;
   minRatio: number; p10Ratio: number; medianRatio: number; cpuSeconds: number; elapsedMs: number;
 }
@@ -54,7 +55,8 @@ function which(cmd: string): string | null {
   return null;
 }
 
-async function buildGenerator(dir: string): Promise<string> {
+/** Compiles bench/fanout-gen.c into `dir`; returns the binary's path. */
+export async function buildGenerator(dir: string): Promise<string> {
   const cc = which('gcc') ?? which('cc');
   if (!cc) throw new Error('the fan-out bench needs a C compiler (gcc) to build its listener generator: run bash scripts/setup.sh');
   const out = join(dir, 'fanout-gen');
