@@ -75,6 +75,8 @@ export function impairmentWords(i: LabImpairments): string {
 
 /** Clients named on the summary's clients: line; the rest are counted. */
 const CLIENTS_NAMED = 8;
+/** Play-on and relayed streams named in the summary; the rest are counted by state. */
+const RELAYS_NAMED = 8;
 
 export function headline(r: FullAnalysis): string[] {
   const a = r.app;
@@ -82,7 +84,17 @@ export function headline(r: FullAnalysis): string[] {
   const named = a.clients.slice(0, CLIENTS_NAMED).map((c) => `${c.name ?? c.asked ?? c.role ?? 'unnamed'} (${c.ip})`);
   const more = a.clients.length - named.length;
   if (a.clients.length) lines.push(`clients: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}; ${a.streams.length} stream(s), ${a.plays.length} play(s) (${a.plays.filter((p) => p.source === 'cache').length} from cache), ${a.relays.length} relay(s)`);
-  for (const rl of a.relays) lines.push(`${rl.kind} ${rl.song}: ${rl.kind === 'relay' ? rl.from : 'library'} → ${rl.to}, ${rl.intact ? 'intact' : rl.intact === null ? 'integrity unknown' : 'NOT intact'}${rl.delayMs ? `, server delay p50 ${rl.delayMs.p50.toFixed(3)} ms / p95 ${rl.delayMs.p95.toFixed(3)} ms` : ''}${rl.stalls.length ? `, ${rl.stalls.length} stall(s)` : ''}`);
+  const state = (rl: (typeof a.relays)[number]): string => (rl.intact ? 'intact' : rl.intact === null ? 'integrity unknown' : 'NOT intact');
+  // the broken first, then those the capture cannot judge: a run with fifty listeners names eight
+  const rank = (rl: (typeof a.relays)[number]): number => (rl.intact === false ? 0 : rl.intact === null ? 1 : 2);
+  const relays = [...a.relays].sort((x, y) => rank(x) - rank(y));
+  for (const rl of relays.slice(0, RELAYS_NAMED)) lines.push(`${rl.kind} ${rl.song}: ${rl.kind === 'relay' ? rl.from : 'library'} → ${rl.to}, ${state(rl)}${rl.delayMs ? `, server delay p50 ${rl.delayMs.p50.toFixed(3)} ms / p95 ${rl.delayMs.p95.toFixed(3)} ms` : ''}${rl.stalls.length ? `, ${rl.stalls.length} stall(s)` : ''}`);
+  const rest = relays.slice(RELAYS_NAMED);
+  if (rest.length) {
+    const counts = new Map<string, number>();
+    for (const rl of rest) counts.set(state(rl), (counts.get(state(rl)) ?? 0) + 1);
+    lines.push(`and ${rest.length} more play-on and relayed stream(s): ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')} (all of them: the report's Relayed streams)`);
+  }
   return lines;
 }
 

@@ -84,9 +84,15 @@ function tables(r: FullAnalysis): Record<string, Table> {
     head: ['client', 'kind', 'song', 'peer', 'bytes', 'chunks', 'start', 'duration', 'throughput', 'status', 'intact', 'filter'],
     rows: r.app.streams.map((s) => [s.client, `${s.kind} (${s.dir === 's2c' ? 'to the client' : 'to the server'})`, s.song, s.peer ?? '', `${bytes(s.bytes)} of ${bytes(s.size - s.offset)}`, String(s.chunks), ms(s.start), `${s.durationMs.toFixed(1)} ms`, mbps(s.throughputBps), s.status + (s.abort ? ` (${s.abort.code})` : ''), s.intact === null ? 'unknown (capture lacks bytes)' : s.intact ? 'yes (sha256)' : 'NO', s.filter]),
   };
+  /** A stream id (`conn/dir/streamId`) as a student reads it: stream 1 of tcp.stream 0, server→client. */
+  const transferWords = (id: string | null): string => {
+    if (!id) return 'none (played from the cache)';
+    const [conn, dir, streamId] = id.split('/');
+    return `stream ${streamId} on tcp.stream ${conn} (${dir === 's2c' ? 'server→client' : 'client→server'})`;
+  };
   const plays: Table = {
     head: ['client', 'song', 'when', 'source', 'transfer'],
-    rows: r.app.plays.map((p) => [p.client, p.song, ms(p.t), p.source === 'cache' ? 'cache (no network transfer)' : p.resumedFrom ? `network, resumed at byte ${p.resumedFrom}` : 'network', p.stream ?? 'none']),
+    rows: r.app.plays.map((p) => [p.client, p.song, ms(p.t), p.source === 'cache' ? 'cache (no network transfer)' : p.resumedFrom ? `network, resumed at byte ${p.resumedFrom}` : 'network', transferWords(p.stream)]),
   };
   const relays: Table = {
     head: ['kind', 'song', 'from', 'to', 'bytes in / out', 'content matched', 'intact', 'delay in server p50 / p95 / max', 'stalls'],

@@ -19,6 +19,16 @@ describe('findings in words', () => {
     expect(line).toContain('and 22 more');
   });
 
+  it('the summary names eight play-on and relayed streams, the broken first, and counts the rest by state', () => {
+    const relays = Array.from({ length: 50 }, (_, i) => ({ kind: 'play-on', song: 's.wav', from: 'client-a', to: `l${i}`, intact: i === 40 ? false : i === 41 ? null : true, delayMs: null, stalls: [] }));
+    const r = { capture: { file: 'x.pcap', packets: 1, tcpPackets: 1, duration: 1, partial: false }, connections: [], app: { clients: [], streams: [], plays: [], relays } } as unknown as FullAnalysis;
+    const lines = headline(r).slice(1);
+    expect(lines).toHaveLength(9);
+    expect(lines[0]).toBe('play-on s.wav: library → l40, NOT intact');
+    expect(lines[1]).toBe('play-on s.wav: library → l41, integrity unknown');
+    expect(lines[8]).toBe("and 42 more play-on and relayed stream(s): 42 intact (all of them: the report's Relayed streams)");
+  });
+
   it('impairments in words, not JSON', () => {
     expect(impairmentWords({ profile: 'clean', applied: [], unavailable: [] })).toBe('profile clean (no impairment)');
     expect(impairmentWords({ profile: 'lossy', applied: ['client-b: loss 1 in 25'], unavailable: ['client-b: delay 20ms (no netem)'] }))

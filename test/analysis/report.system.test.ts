@@ -165,5 +165,10 @@ describe('report files', () => {
     expect((await readdir(join(run.runDir, 'charts'))).length).toBe(new Set(links).size);
     expect(md).toContain('| client | kind | song |');
     expect(md).toContain('tcp.stream eq 0');
+    // a play's transfer in words, not the stream's id (0/s2c/1)
+    const plays = md.slice(md.indexOf('### Plays'), md.indexOf('## Relayed streams'));
+    expect(plays).toMatch(/\| network \| stream \d+ on tcp\.stream \d+ \(server→client\) \|/);
+    expect(plays).toMatch(/\| cache \(no network transfer\) \| none \(played from the cache\) \|/);
+    expect(plays).not.toMatch(/\d+\/s2c\/\d+/);
   });
 });
