@@ -32,8 +32,8 @@ export interface RelayRecord {
   bytesIn: number;
   bytesOut: number;
   intact: boolean | null;
-  /** The content matched: same sha256 on both legs (or the catalog's for a play-on). */
-  contentMatched: boolean;
+  /** The content matched: same sha256 on both legs (or the catalog's for a play-on); null: a leg the capture lacks bytes of cannot be judged. */
+  contentMatched: boolean | null;
   delayMs: { samples: number; p50: number; p95: number; max: number; series: Array<[number, number]> } | null;
   stalls: RelayStall[];
 }
@@ -100,6 +100,12 @@ function stalls(outT: ChunkTrack, rec: StreamRecord, inRec: StreamRecord | null,
   return found;
 }
 
+/** Both legs intact: false if either is broken, unknown (null) if neither is but one cannot be judged. */
+export function bothLegs(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === false || b === false) return false;
+  return a === null || b === null ? null : true;
+}
+
 export function pairRelays(streams: StreamRecord[], tracks: Map<string, ChunkTrack>, catalog: Map<string, string>, legs: Map<string, LegEvents>): RelayRecord[] {
   const ins = streams.filter((s) => s.kind === 'send-to');
   const used = new Set<string>();
@@ -111,7 +117,7 @@ export function pairRelays(streams: StreamRecord[], tracks: Map<string, ChunkTra
       const lib = catalog.get(out.song) ?? out.declaredSha256;
       relays.push({
         kind: 'play-on', song: out.song, from: out.peer ?? '?', to: out.client, inStream: null, outStream: out.id,
-        bytesIn: 0, bytesOut: out.bytes, intact: out.intact, contentMatched: out.sha256 !== null && out.sha256 === lib,
+        bytesIn: 0, bytesOut: out.bytes, intact: out.intact, contentMatched: out.sha256 === null ? null : out.sha256 === lib,
         delayMs: null, stalls: stalls(outT, out, null, undefined, legs),
       });
       continue;
@@ -129,8 +135,8 @@ export function pairRelays(streams: StreamRecord[], tracks: Map<string, ChunkTra
     relays.push({
       kind: 'relay', song: out.song, from: cand?.client ?? out.peer ?? '?', to: out.client, inStream: cand?.id ?? null, outStream: out.id,
       bytesIn: cand?.bytes ?? 0, bytesOut: out.bytes,
-      intact: cand ? Boolean(out.intact && cand.intact) : out.intact,
-      contentMatched: Boolean(cand && cand.sha256 !== null && cand.sha256 === out.sha256),
+      intact: cand ? bothLegs(out.intact, cand.intact) : out.intact,
+      contentMatched: !cand ? false : cand.sha256 === null || out.sha256 === null ? null : cand.sha256 === out.sha256,
       delayMs: delays.length ? {
         samples: delays.length, p50: r3(percentile(sorted, 50)), p95: r3(percentile(sorted, 95)), max: r3(sorted[sorted.length - 1]!),
         series: downsample(delays, 400).map(([t, d]) => [r3(t * 1000) / 1000, r3(d)]),

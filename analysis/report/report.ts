@@ -96,7 +96,7 @@ function tables(r: FullAnalysis): Record<string, Table> {
   };
   const relays: Table = {
     head: ['kind', 'song', 'from', 'to', 'bytes in / out', 'content matched', 'intact', 'delay in server p50 / p95 / max', 'stalls'],
-    rows: r.app.relays.map((rl) => [rl.kind, rl.song, rl.kind === 'play-on' ? `server library (asked by ${rl.from})` : rl.from, rl.to, `${bytes(rl.bytesIn)} / ${bytes(rl.bytesOut)}`, rl.contentMatched ? 'yes (same sha256 on both legs)' : 'no', rl.intact === null ? 'unknown' : rl.intact ? 'yes' : 'NO',
+    rows: r.app.relays.map((rl) => [rl.kind, rl.song, rl.kind === 'play-on' ? `server library (asked by ${rl.from})` : rl.from, rl.to, `${rl.kind === 'play-on' ? 'library (no network leg)' : bytes(rl.bytesIn)} / ${bytes(rl.bytesOut)}`, rl.contentMatched === null ? 'unknown (the capture lacks bytes)' : rl.contentMatched ? (rl.kind === 'play-on' ? 'yes (the library song\'s sha256)' : 'yes (same sha256 on both legs)') : 'NO', rl.intact === null ? 'unknown (the capture lacks bytes)' : rl.intact ? 'yes' : 'NO',
       rl.delayMs ? `${rl.delayMs.p50.toFixed(3)} / ${rl.delayMs.p95.toFixed(3)} / ${rl.delayMs.max.toFixed(3)} ms (${rl.delayMs.samples} chunks)` : '—', rl.stalls.length ? rl.stalls.map((s) => `${s.durationMs.toFixed(0)} ms: ${s.cause}`).join('; ') : 'none']),
   };
   const messages: Table = {
