@@ -28,11 +28,18 @@ function ticks(max: number, n = 5): number[] {
 
 const fmt = (v: number): string => (Math.abs(v) >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e4 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
 
+/** A ladder step's window as a student needs it: a SYN's is never scaled; later ones are the field times 2^WS. */
+export function windowWords(s: { flags: string; window: number; windowScale: number | null }): string {
+  if (s.flags.includes('SYN')) return `win=${s.window} (a SYN's window is not scaled)`;
+  if (s.windowScale === null) return `win=${s.window} (scale unknown: the SYNs were not captured)`;
+  return s.windowScale === 1 ? `win=${s.window}` : `win=${s.window}×${s.windowScale}=${s.window * s.windowScale}`;
+}
+
 /** Ladder (sequence) diagram of a connection's handshake and teardown. */
 export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel: string): string {
   const steps = c.ladder;
   const w = 760;
-  const rowH = 44;
+  const rowH = 56;
   const top = 56;
   const h = top + Math.max(1, steps.length) * rowH + 24;
   const xc = 190;
@@ -44,13 +51,14 @@ export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel:
   parts.push('<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>');
   steps.forEach((s, i) => {
     const y0 = top + i * rowH;
-    const y1 = y0 + rowH - 14;
+    const y1 = y0 + 28;
     const [xa, xb] = s.fromClient ? [xc, xs] : [xs, xc];
     const color = s.flags.includes('RST') ? '#dc2626' : s.flags.includes('SYN') ? '#2563eb' : s.flags.includes('FIN') ? '#9333ea' : '#333';
     parts.push(`<g class="mark" data-frame="${s.frame}"><line x1="${xa}" y1="${y0}" x2="${xb}" y2="${y1}" stroke="${color}" stroke-width="1.6" marker-end="url(#arr)"/>`);
-    const label = `${s.flags}  seq=${s.seq}${s.flags.includes('ACK') ? ` ack=${s.ack}` : ''}${s.len ? ` len=${s.len}` : ''}  win=${s.window}`;
-    parts.push(`<text x="${(xa + xb) / 2}" y="${(y0 + y1) / 2 - 4}" text-anchor="middle" fill="${color}" paint-order="stroke" stroke="#fff" stroke-width="4">${esc(label)}</text>`);
-    if (s.options) parts.push(`<text x="${(xa + xb) / 2}" y="${(y0 + y1) / 2 + 10}" text-anchor="middle" fill="#555" paint-order="stroke" stroke="#fff" stroke-width="4">${esc(s.options)}</text>`);
+    const label = `${s.flags}  seq=${s.seq}${s.flags.includes('ACK') ? ` ack=${s.ack}` : ''}${s.len ? ` len=${s.len}` : ''}  ${windowWords(s)}`;
+    // the label sits above its arrow and the options below its end, so no line crosses either
+    parts.push(`<text x="${(xa + xb) / 2}" y="${y0 - 4}" text-anchor="middle" fill="${color}">${esc(label)}</text>`);
+    if (s.options) parts.push(`<text x="${(xa + xb) / 2}" y="${y1 + 13}" text-anchor="middle" fill="#555">${esc(s.options)}</text>`);
     parts.push(`<text x="${xc - 12}" y="${s.fromClient ? y0 + 4 : y1 + 4}" text-anchor="end" fill="#555">${esc(`${(s.t * 1000).toFixed(3)} ms · #${s.frame}`)}</text></g>`);
   });
   if (steps.length === 0) parts.push(`<text x="${w / 2}" y="${top + 20}" text-anchor="middle" fill="#555">no handshake or teardown packets in the capture</text>`);

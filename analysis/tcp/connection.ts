@@ -56,7 +56,10 @@ export interface LadderStep {
   seq: number;
   ack: number;
   len: number;
+  /** The window field as sent (raw). */
   window: number;
+  /** What it is multiplied by: 1 in a SYN (never scaled) or without window scaling, 2^WS with it; null when the SYNs were not captured. */
+  windowScale: number | null;
   options: string;
 }
 

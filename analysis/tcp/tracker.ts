@@ -209,7 +209,7 @@ export class TcpTracker {
     conn.ladder.push({
       t: p.time, frame, fromClient: fromA === conn.clientIsA, flags: flagString(p.flags),
       seq: (p.seq - dir.flow.baseSeq) >>> 0, ack: p.flags & TH_ACK ? (p.ack - other.flow.baseSeq) >>> 0 : 0,
-      len: p.seglen, window: p.window, options: opts.join(' '),
+      len: p.seglen, window: p.window, windowScale: p.flags & TH_SYN || dir.flow.winScale === -2 ? 1 : dir.flow.winScale === -1 ? null : 2 ** dir.flow.winScale, options: opts.join(' '),
     });
   }
 }
