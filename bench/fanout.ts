@@ -40,6 +40,8 @@ export interface LevelResult {
   kernel: KernelDelta;
   /** Underruns of one `audiolab play --realtime` beside the listeners (ours only; null: it failed). */
   probeUnderruns?: number | null;
+  /** Underruns of one `audiolab listen --realtime` receiving a play-on beside the listeners (null: it failed). */
+  listenUnderruns?: number | null;
 }
 
 interface Timing { rampMs: number; warmMs: number; windowMs: number }
@@ -228,18 +230,31 @@ async function audiolabLevel(musicDir: string, gen: string, n: number, t: Timing
       // a sound-card player says so (as `audiolab play` does with a device or --realtime)
       encodeToBuffer({ type: 'PLAY', req: 1, song: 'two-minutes.wav', offset: 0, realtime: true }),
     ]));
-    // a real client beside the generator's listeners: `audiolab play --realtime` over the window
-    const probe = new Promise<number | null>((resolve) => {
-      setTimeout(() => {
-        const c = spawn(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), 'play', 'probe.wav', '--sink', 'null', '--realtime', '--server', `127.0.0.1:${server.port}`, '--name', 'probe', '--cache', join(musicDir, '..', `cache-${n}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let text = '';
-        c.stdout.on('data', (b: Buffer) => { text += b.toString(); });
-        c.stderr.on('data', (b: Buffer) => { text += b.toString(); });
-        c.once('exit', (code) => resolve(code === 0 ? Number(/(\d+) underrun\(s\)/.exec(text)?.[1] ?? NaN) : null));
-      }, t.rampMs + t.warmMs);
+    // real clients beside the generator's listeners, over the window: `audiolab play --realtime`,
+    // and `audiolab listen --realtime` receiving a play-on
+    const address = `127.0.0.1:${server.port}`;
+    const cli = (args: string[]): { exit: Promise<number | null>; out: () => string; waitFor: (re: RegExp) => Promise<void> } => {
+      const c = spawn(process.execPath, [join(ROOT, 'bin/audiolab.mjs'), ...args, '--server', address], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      const waiters: Array<() => void> = [];
+      const on = (b: Buffer): void => { text += b.toString(); for (const w of waiters.splice(0)) w(); };
+      c.stdout.on('data', on);
+      c.stderr.on('data', on);
+      const exit = new Promise<number | null>((r) => c.once('exit', (code) => { for (const w of waiters.splice(0)) w(); r(code); }));
+      const waitFor = async (re: RegExp): Promise<void> => { while (!re.test(text) && c.exitCode === null) await new Promise<void>((r) => waiters.push(r)); };
+      return { exit, out: () => text, waitFor };
+    };
+    const underruns = async (p: ReturnType<typeof cli>): Promise<number | null> => ((await p.exit) === 0 ? Number(/(\d+) underrun\(s\)/.exec(p.out())?.[1] ?? NaN) : null);
+    const atWindow = new Promise((r) => setTimeout(r, t.rampMs + t.warmMs));
+    const probe = atWindow.then(() => underruns(cli(['play', 'probe.wav', '--sink', 'null', '--realtime', '--name', 'probe', '--cache', join(musicDir, '..', `cache-${n}`)])));
+    const listenProbe = atWindow.then(async () => {
+      const l = cli(['listen', '--sink', 'null', '--realtime', '--count', '1', '--name', 'probe-listener']);
+      await l.waitFor(/Listening as/);
+      await cli(['play-on', 'probe-listener', 'probe.wav', '--name', 'probe-sender']).exit;
+      return underruns(l);
     });
     const r = await drive(gen, server.port, server.child.pid!, n, preamble, t);
-    return { server: 'audiolab', ...r, probeUnderruns: await probe };
+    return { server: 'audiolab', ...r, probeUnderruns: await probe, listenUnderruns: await listenProbe };
   } finally {
     await server.stop();
   }
@@ -263,7 +278,7 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[]; cpuPro
       if (done[server]) continue;
       const r = server === 'icecast' ? await icecastLevel(icecast!, gen, n, t) : await audiolabLevel(musicDir, gen, n, t, o.cpuProf);
       results.push(r);
-      console.error(`\r\x1b[2K  ${server} ${n}: ${r.stalled} stalled, ${r.dropped} dropped, ${r.underran} underran (real time received: p10 ${(r.p10Ratio * 100).toFixed(0)} %, median ${(r.medianRatio * 100).toFixed(0)} %), CPU ${r.cpuPercent.toFixed(0)} %, RSS ${r.rssMB.toFixed(1)} MiB, generator ${r.generatorCpuPercent.toFixed(0)} %; kernel: TCP memory ${r.kernel.peakTcpMemMiB.toFixed(0)} MiB, ${r.kernel.memoryPressures} pressure, ${r.kernel.rcvQueueDrops} receive-queue drops, ${r.kernel.retransmits} retransmissions${r.probeUnderruns === undefined ? '' : `; audiolab play --realtime: ${r.probeUnderruns ?? 'failed'} underrun(s)`}`);
+      console.error(`\r\x1b[2K  ${server} ${n}: ${r.stalled} stalled, ${r.dropped} dropped, ${r.underran} underran (real time received: p10 ${(r.p10Ratio * 100).toFixed(0)} %, median ${(r.medianRatio * 100).toFixed(0)} %), CPU ${r.cpuPercent.toFixed(0)} %, RSS ${r.rssMB.toFixed(1)} MiB, generator ${r.generatorCpuPercent.toFixed(0)} %; kernel: TCP memory ${r.kernel.peakTcpMemMiB.toFixed(0)} MiB, ${r.kernel.memoryPressures} pressure, ${r.kernel.rcvQueueDrops} receive-queue drops, ${r.kernel.retransmits} retransmissions${r.probeUnderruns === undefined ? '' : `; audiolab play --realtime: ${r.probeUnderruns ?? 'failed'} underrun(s), listen --realtime: ${r.listenUnderruns ?? 'failed'}`}`);
       if (r.stalled + r.dropped > 0) done[server] = true;
     }
   }
@@ -285,12 +300,12 @@ export async function fanoutBench(o: { quick: boolean; levels?: number[]; cpuPro
 /** The fan-out table for docs/benchmarks.md: one row per level and server. */
 export function fanoutTable(levels: LevelResult[]): string {
   const lines = [
-    '| N | server | stalled | dropped | underran | server CPU | server RSS | generator CPU | kernel: TCP memory (peak), pressure, receive-queue drops, retransmissions | `play --realtime` underruns |',
+    '| N | server | stalled | dropped | underran | server CPU | server RSS | generator CPU | kernel: TCP memory (peak), pressure, receive-queue drops, retransmissions | underruns of `play --realtime`, `listen --realtime` |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const l of [...levels].sort((x, y) => x.n - y.n || x.server.localeCompare(y.server))) {
     const k = l.kernel;
-    lines.push(`| ${l.n} | ${l.server === 'icecast' ? 'Icecast' : 'audiolab'} | ${l.stalled} | ${l.dropped} | ${l.underran} | ${l.cpuPercent.toFixed(0)} % | ${l.rssMB.toFixed(1)} MiB | ${l.generatorCpuPercent.toFixed(0)} % | ${k.peakTcpMemMiB.toFixed(0)} MiB, ${k.memoryPressures}, ${k.rcvQueueDrops}, ${k.retransmits} | ${l.probeUnderruns === undefined ? '—' : l.probeUnderruns ?? 'failed'} |`);
+    lines.push(`| ${l.n} | ${l.server === 'icecast' ? 'Icecast' : 'audiolab'} | ${l.stalled} | ${l.dropped} | ${l.underran} | ${l.cpuPercent.toFixed(0)} % | ${l.rssMB.toFixed(1)} MiB | ${l.generatorCpuPercent.toFixed(0)} % | ${k.peakTcpMemMiB.toFixed(0)} MiB, ${k.memoryPressures}, ${k.rcvQueueDrops}, ${k.retransmits} | ${l.probeUnderruns === undefined ? '—' : `${l.probeUnderruns ?? 'failed'}, ${l.listenUnderruns ?? 'failed'}`} |`);
   }
   return lines.join('\n');
 }
