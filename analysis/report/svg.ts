@@ -26,6 +26,9 @@ function ticks(max: number, n = 5): number[] {
   return out;
 }
 
+/** Tick label alignment: the first starts at its tick, the last ends at it, the others centre on it. */
+const edgeAnchor = (i: number, last: number): string => (i === 0 ? 'start' : i === last ? 'end' : 'middle');
+
 const fmt = (v: number): string => (Math.abs(v) >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e4 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
 
 /** A ladder step's window as a student needs it: a SYN's is never scaled; later ones are the field times 2^WS. */
@@ -70,7 +73,7 @@ export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel:
 function plot(kind: string, title: string, ymax: number, bottom: number) {
   const w = 560;
   const h = 260;
-  const m = { l: 56, r: 12, t: 28, b: bottom };
+  const m = { l: 66, r: 12, t: 28, b: bottom };
   const pw = w - m.l - m.r;
   const ph = h - m.t - m.b;
   const ys = ticks(ymax);
@@ -81,7 +84,7 @@ function plot(kind: string, title: string, ymax: number, bottom: number) {
   /** The x axis and both axis labels; closes the SVG. */
   const close = (xLabel: string, yLabel: string): string => {
     parts.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${w - m.r}" y2="${m.t + ph}" stroke="#333"/>`);
-    parts.push(`<text x="${w / 2}" y="${h - 4}" text-anchor="middle" fill="#555">${esc(xLabel)}</text><text x="12" y="${m.t + ph / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 12 ${m.t + ph / 2})">${esc(yLabel)}</text></svg>`);
+    parts.push(`<text x="${w / 2}" y="${h - 4}" text-anchor="middle" fill="#555">${esc(xLabel)}</text><text x="14" y="${m.t + ph / 2}" text-anchor="middle" fill="#555"${yLabel.length * 6.5 > ph ? ` font-size="${Math.max(8, Math.floor((ph / yLabel.length) * 1.6))}"` : ''} transform="rotate(-90 14 ${m.t + ph / 2})">${esc(yLabel)}</text></svg>`);
     return parts.join('');
   };
   return { w, h, m, pw, ph, Y, parts, close };
@@ -113,7 +116,8 @@ export function linesSvg(kind: string, title: string, series: ChartLine[], xLabe
   const X = (v: number): number => m.l + ((v - xmin) / Math.max(1e-9, xmax - xmin)) * pw;
   for (let i = 0; i <= 4; i++) {
     const v = xmin + ((xmax - xmin) * i) / 4;
-    parts.push(`<text x="${X(v)}" y="${m.t + ph + 14}" text-anchor="middle">${fmt(v)}</text>`);
+    // the end labels align inward, so the chart's edge cuts neither
+    parts.push(`<text x="${X(v)}" y="${m.t + ph + 14}" text-anchor="${edgeAnchor(i, 4)}">${fmt(v)}</text>`);
   }
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
@@ -147,7 +151,7 @@ export function timelineSvg(app: AppReport, duration: number): string {
   const parts = [open('timeline', w, h, 'Timeline of the experiment'), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">What each client did, and when</text>`];
   for (let i = 0; i <= 8; i++) {
     const t = (end * i) / 8;
-    parts.push(`<line x1="${X(t)}" x2="${X(t)}" y1="${m.t}" y2="${h - m.b}" stroke="#eee"/><text x="${X(t)}" y="${h - m.b + 14}" text-anchor="middle">${(t * 1000).toFixed(t * 1000 < 10 ? 1 : 0)} ms</text>`);
+    parts.push(`<line x1="${X(t)}" x2="${X(t)}" y1="${m.t}" y2="${h - m.b}" stroke="#eee"/><text x="${X(t)}" y="${h - m.b + 14}" text-anchor="${edgeAnchor(i, 8)}">${(t * 1000).toFixed(t * 1000 < 10 ? 1 : 0)} ms</text>`);
   }
   lanes.forEach((lane, i) => {
     const y = m.t + i * laneH;

@@ -1,4 +1,4 @@
-/** The ladder diagram a student reads: labels no arrow crosses, and windows with their scale in words. */
+/** The charts a student reads: ladder labels no arrow crosses, windows with their scale in words, axis labels the edge does not cut. */
 import { describe, expect, it } from 'vitest';
 import { ladderSvg, windowWords } from '../../analysis/report/svg.ts';
 import type { LadderStep } from '../../analysis/tcp/connection.ts';
@@ -28,5 +28,15 @@ describe('ladder', () => {
     // a text line spans about 11 px above its baseline; no arrow may pass through that band
     for (const t of texts) for (const [ya, yb] of arrows) expect(t.y < ya || t.y - 11 > yb).toBe(true);
     expect(texts.map((t) => t.text)).toContain('ACK  seq=1 ack=1  win=64×128=8192');
+  });
+});
+
+describe('chart axes', () => {
+  it('aligns the end labels of a time axis inward, so neither is cut at the chart\'s edge', async () => {
+    const { linesSvg } = await import('../../analysis/report/svg.ts');
+    const svg = linesSvg('rtt', 'RTT', [{ name: 'a', points: [[0, 1], [12.5, 3]] }], 'seconds since the capture began', 'ms (data segment → its ACK)');
+    const ticks = [...svg.matchAll(/<text x="[\d.]+" y="230" text-anchor="(start|middle|end)">([\d.k]+)<\/text>/g)].map((m) => [m[1], m[2]]);
+    expect(ticks[0]).toEqual(['start', '0']);
+    expect(ticks.at(-1)).toEqual(['end', '12.5']);
   });
 });
