@@ -145,8 +145,9 @@ export function renderHtml(r: FullAnalysis, cs: Chart[]): string {
 <style>
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:16px 24px;color:#111;line-height:1.45}
 h1{font-size:1.6em}h2{border-bottom:2px solid #e5e7eb;padding-bottom:4px;margin-top:2em}
-table{border-collapse:collapse;margin:8px 0;font-size:13px;display:block;overflow-x:auto}
-th,td{border:1px solid #d1d5db;padding:3px 8px;text-align:left;white-space:nowrap}th{background:#f3f4f6}
+table{border-collapse:collapse;margin:8px 0;font-size:13px;width:100%}
+th,td{border:1px solid #d1d5db;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{background:#f3f4f6}
+td code{word-break:break-all}
 code{background:#f3f4f6;padding:1px 4px;border-radius:3px;font-size:12px}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{border:1px solid #e5e7eb;border-radius:6px;max-width:100%;height:auto}
 .findings li{margin:4px 0}.muted{color:#555}dl.reading dt{font-weight:bold;margin-top:6px}

@@ -43,7 +43,7 @@ export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel:
   const steps = c.ladder;
   const w = 760;
   const rowH = 56;
-  const top = 56;
+  const top = 66;
   const h = top + Math.max(1, steps.length) * rowH + 24;
   const xc = 190;
   const xs = 610;
@@ -54,14 +54,14 @@ export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel:
   parts.push('<defs><marker id="arr" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>');
   steps.forEach((s, i) => {
     const y0 = top + i * rowH;
-    const y1 = y0 + 28;
+    const y1 = y0 + 26;
     const [xa, xb] = s.fromClient ? [xc, xs] : [xs, xc];
     const color = s.flags.includes('RST') ? '#dc2626' : s.flags.includes('SYN') ? '#2563eb' : s.flags.includes('FIN') ? '#9333ea' : '#333';
     parts.push(`<g class="mark" data-frame="${s.frame}"><line x1="${xa}" y1="${y0}" x2="${xb}" y2="${y1}" stroke="${color}" stroke-width="1.6" marker-end="url(#arr)"/>`);
     const label = `${s.flags}  seq=${s.seq}${s.flags.includes('ACK') ? ` ack=${s.ack}` : ''}${s.len ? ` len=${s.len}` : ''}  ${windowWords(s)}`;
-    // the label sits above its arrow and the options below its end, so no line crosses either
-    parts.push(`<text x="${(xa + xb) / 2}" y="${y0 - 4}" text-anchor="middle" fill="${color}">${esc(label)}</text>`);
-    if (s.options) parts.push(`<text x="${(xa + xb) / 2}" y="${y1 + 13}" text-anchor="middle" fill="#555">${esc(s.options)}</text>`);
+    // the label and the options under it sit above their arrow, which only descends: no line crosses them
+    parts.push(`<text x="${(xa + xb) / 2}" y="${y0 - (s.options ? 17 : 4)}" text-anchor="middle" fill="${color}">${esc(label)}</text>`);
+    if (s.options) parts.push(`<text x="${(xa + xb) / 2}" y="${y0 - 4}" text-anchor="middle" fill="#555">${esc(s.options)}</text>`);
     parts.push(`<text x="${xc - 12}" y="${s.fromClient ? y0 + 4 : y1 + 4}" text-anchor="end" fill="#555">${esc(`${(s.t * 1000).toFixed(3)} ms · #${s.frame}`)}</text></g>`);
   });
   if (steps.length === 0) parts.push(`<text x="${w / 2}" y="${top + 20}" text-anchor="middle" fill="#555">no handshake or teardown packets in the capture</text>`);
