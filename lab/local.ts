@@ -15,7 +15,7 @@ import { TcpdumpCapture } from '../capture/tcpdump.ts';
 import { analyzeWithApp, type FullAnalysis } from '../analysis/app/index.ts';
 import { writeReport } from '../analysis/report/report.ts';
 import { writeAnnotatedCapture } from './annotate.ts';
-import type { LabManifest } from '../analysis/app/manifest.ts';
+import { capturePoint, type LabManifest } from '../analysis/app/manifest.ts';
 import { newRunId, pointLatest } from './runs.ts';
 import { AudioLabError } from '../services/protocol/errors.ts';
 
@@ -119,6 +119,7 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
     recordings: (await readdir(recordings, { recursive: true })).map(String),
     ok: failures.length === 0, failures,
   };
+  manifest.capturePoint = capturePoint(manifest);
   await writeFile(join(runDir, 'lab.json'), JSON.stringify(manifest, null, 2));
   say('analysing the capture');
   const annotations = new Map<number, string[]>();

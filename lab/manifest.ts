@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AudioLabError } from '../services/protocol/errors.ts';
-import type { LabHost, LabImpairments, LabManifest } from '../analysis/app/manifest.ts';
+import { capturePoint, type LabHost, type LabImpairments, type LabManifest } from '../analysis/app/manifest.ts';
 
 /** What a container recorded about itself in runs/<id>/hosts/<role>.json (capture/netsetup.sh, sidecar.sh). */
 interface HostRecord extends LabHost {
@@ -49,6 +49,7 @@ export async function buildDockerManifest(runDir: string): Promise<LabManifest> 
     scenario: ['scenarios/client-b.json', 'scenarios/client-a.json'],
     recordings,
   };
+  manifest.capturePoint = capturePoint(manifest);
   await writeFile(join(runDir, 'lab.json'), JSON.stringify(manifest, null, 2));
   return manifest;
 }

@@ -37,6 +37,8 @@ export interface LabManifest {
   /** The capture: tool, interface, filter, snap length; the Docker sidecar adds tcpdump's version. */
   capture: Record<string, string | number> | null;
   impairments: LabImpairments;
+  /** Where the capture sits and what it can therefore see of each impairment, in words (capturePoint()). */
+  capturePoint?: string;
   scenario: string[];
   recordings: string[];
   ok?: boolean;
@@ -45,6 +47,23 @@ export interface LabManifest {
   images?: Record<string, { id: string; sizeBytes: number }>;
   docker?: { engine: string | null; compose: string | null; baseImage: string };
   wallSeconds?: number;
+}
+
+/**
+ * Where the capture sits, and what that means for each impaired link: the Docker lab captures in the
+ * server's network namespace, so a link's loss shows as the server's retransmissions toward that
+ * client and the client's duplicate ACKs; the local lab captures on loopback, where both ends of
+ * every connection are seen.
+ */
+export function capturePoint(m: Pick<LabManifest, 'runtime' | 'capture' | 'impairments'>): string {
+  const iface = m.capture?.interface ? ` (interface ${m.capture.interface})` : '';
+  if (m.runtime === 'local') return `The capture runs on the loopback interface${iface}: it sees both ends of every connection, each packet once.`;
+  const where = `The capture sits at the server, in its network namespace${iface}: it sees every packet the server sends or receives, as the server sends or receives it.`;
+  const links = m.impairments.applied.map((a) => {
+    const [role, what] = a.includes(': ') ? [a.slice(0, a.indexOf(': ')), a.slice(a.indexOf(': ') + 2)] : ['a client', a];
+    return ` ${role}'s link is impaired (${what}): a segment the server sends that is lost on that link is in the capture, and its loss shows as the server's retransmission and ${role}'s duplicate ACKs; a segment ${role} sends that is lost never reaches the capture, which sees only its retransmission.`;
+  });
+  return where + links.join('');
 }
 
 /** Reads a manifest file (throws if it cannot be read or is not JSON). */

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConnectionReport, DirectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
+import { capturePoint } from '../app/manifest.ts';
 import type { FlagName } from '../tcp/flags.ts';
 import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
 import { findings, headline, impairmentWords, label, ms } from './findings.ts';
@@ -154,7 +155,7 @@ code{background:#f3f4f6;padding:1px 4px;border-radius:3px;font-size:12px}
 </style></head><body>
 <h1>tcp-audio-lab report</h1>
 <p class="muted">${headline(r).map(esc).join('<br>')}</p>
-${m ? `<p class="muted">Run <code>${esc(m.runId ?? '')}</code> · runtime ${esc(m.runtime ?? '')}${m.impairments ? ` · ${esc(impairmentWords(m.impairments))}` : ''}</p>` : ''}
+${m ? `<p class="muted">Run <code>${esc(m.runId ?? '')}</code> · runtime ${esc(m.runtime ?? '')}${m.impairments ? ` · ${esc(impairmentWords(m.impairments))}` : ''}</p><p class="muted" id="capture-point">${esc(m.capturePoint ?? capturePoint(m))}</p>` : ''}
 <h2 id="reading">How to read this report</h2>
 <dl class="reading">${READING.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 <h2 id="timeline">The experiment</h2>
@@ -185,7 +186,8 @@ export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
     const c = cs.find((x) => x.id === id);
     return c ? `![${c.title}](charts/${c.id}.svg)` : '';
   };
-  const out = [`# tcp-audio-lab report — ${r.capture.file}`, '', ...headline(r).map((l) => `- ${l}`), '', '## How to read this report', '', ...READING.map(([k, v]) => `- **${k}.** ${v}`), ''];
+  const where = r.manifest ? [`- ${r.manifest.capturePoint ?? capturePoint(r.manifest)}`] : [];
+  const out = [`# tcp-audio-lab report — ${r.capture.file}`, '', ...headline(r).map((l) => `- ${l}`), ...where, '', '## How to read this report', '', ...READING.map(([k, v]) => `- **${k}.** ${v}`), ''];
   out.push('## The experiment', '', img('timeline'), '', '## Findings', '');
   out.push(...(f.length ? f.map((x) => `- ${x.text} — \`${x.filter}\``) : ['Nothing unusual.']), '');
   out.push('## Connections', '', mdTable(t.conns!), '', '### Segment sizes', '', mdTable(t.sizes!), '', '### TCP analysis flags', '', mdTable(t.flags!), '');

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { flagText, headline, impairmentWords } from '../../analysis/report/findings.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
+import { capturePoint } from '../../analysis/app/manifest.ts';
 
 describe('findings in words', () => {
   it('one retransmission, two retransmissions; a zero window names whose buffer is full and who waits', () => {
@@ -33,5 +34,12 @@ describe('findings in words', () => {
     expect(impairmentWords({ profile: 'clean', applied: [], unavailable: [] })).toBe('profile clean (no impairment)');
     expect(impairmentWords({ profile: 'lossy', applied: ['client-b: loss 1 in 25'], unavailable: ['client-b: delay 20ms (no netem)'] }))
       .toBe('profile lossy: client-b: loss 1 in 25; not possible on this kernel: client-b: delay 20ms (no netem)');
+  });
+
+  it('says where the capture sits and what it can see of an impaired link', () => {
+    const docker = capturePoint({ runtime: 'docker', capture: { interface: 'eth0' }, impairments: { profile: 'lossy', applied: ['client-b: loss 1 in 25'], unavailable: [] } });
+    expect(docker).toMatch(/^The capture sits at the server, in its network namespace \(interface eth0\)/);
+    expect(docker).toContain("client-b's link is impaired (loss 1 in 25): a segment the server sends that is lost on that link is in the capture, and its loss shows as the server's retransmission and client-b's duplicate ACKs");
+    expect(capturePoint({ runtime: 'local', capture: { interface: 'lo' }, impairments: { profile: 'clean', applied: [], unavailable: [] } })).toMatch(/loopback interface \(interface lo\): it sees both ends/);
   });
 });
