@@ -8,6 +8,7 @@ import * as packet from './decode/packet.ts';
 import { TcpTracker, type PayloadSink, type PacketRecord } from './tcp/tracker.ts';
 import { FLAG_FILTERS, type FlagName } from './tcp/flags.ts';
 import { round } from './tcp/stats.ts';
+import { CauseLog, type Cause, type RetransmissionRecord } from './tcp/causes.ts';
 import { seen, type TcpConnection, type Direction, type LadderStep } from './tcp/connection.ts';
 
 // a local constant, not a live import binding, for the call made for every packet (see tcp/rules.ts)
@@ -37,6 +38,10 @@ export interface DirectionReport {
   flags: Record<FlagName, number>;
   /** First frames (up to 20) with each flag. */
   flagFrames: Partial<Record<FlagName, number[]>>;
+  /** tcp.analysis.retransmission by cause (tcp/causes.ts): fast and spurious are Wireshark's own flags. */
+  retransmissionCauses: Record<Cause, number>;
+  /** The first retransmissions (up to 100), each with its cause, the rule that fired and the frames it rests on. */
+  retransmissions: RetransmissionRecord[];
 }
 
 export interface ConnectionReport {
@@ -98,6 +103,8 @@ export interface AnalysisResult {
 }
 
 
+const NO_CAUSES = new CauseLog();
+
 function direction(d: Direction, dur: number): DirectionReport {
   const s = d.sizes;
   const w = d.windows;
@@ -128,6 +135,8 @@ function direction(d: Direction, dur: number): DirectionReport {
     },
     flags: d.flagCounts,
     flagFrames: d.flagFrames,
+    retransmissionCauses: { ...(d.flow.causes ?? NO_CAUSES).counts },
+    retransmissions: d.flow.causes?.records ?? [],
   };
 }
 

@@ -40,6 +40,8 @@ export interface TcpOptions {
   sackBlocks: number; // number of SACK blocks in this segment
   /** Highest right edge of the SACK blocks (-1: none). */
   sackRight: number;
+  /** The SACK blocks' edges as sent (left, right, … for the first `sackBlocks`, at most 4). */
+  sack: Float64Array;
   tsVal: number; // -1: absent
   tsEcr: number;
 }
@@ -82,7 +84,7 @@ export function newDecodedPacket(): DecodedPacket {
     status: 'ok', time: 0, ipVersion: 4, src4: 0, dst4: 0, src6: '', dst6: '', ipFragment: false,
     sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, tcpHeaderLen: 0, seglen: 0,
     payloadOffset: 0, payloadCaptured: 0, hasOptions: false, headerTruncated: false, unknownType: -1, encapsulations: 0,
-    opts: { mss: -1, wscale: -1, sackPerm: false, sackBlocks: 0, sackRight: -1, tsVal: -1, tsEcr: -1 },
+    opts: { mss: -1, wscale: -1, sackPerm: false, sackBlocks: 0, sackRight: -1, sack: new Float64Array(8), tsVal: -1, tsEcr: -1 },
   };
 }
 
@@ -362,9 +364,11 @@ export function decodePacket(d: Buffer, linktype: number, out: DecodedPacket, st
       else if (kind === 3 && len === 3) o.wscale = d[p + 2]!;
       else if (kind === 4) o.sackPerm = true;
       else if (kind === 5) {
-        o.sackBlocks = Math.floor((len - 2) / 8);
+        o.sackBlocks = Math.min(4, Math.floor((len - 2) / 8));
         for (let k = 0; k < o.sackBlocks; k++) {
           const re = u32(d, p + 2 + k * 8 + 4);
+          o.sack[2 * k] = u32(d, p + 2 + k * 8);
+          o.sack[2 * k + 1] = re;
           if (o.sackRight < 0 || ((re - o.sackRight) | 0) > 0) o.sackRight = re;
         }
       }

@@ -3,7 +3,8 @@
  * for the report and for the terminal. A module of its own so that the terminal summary does not
  * load the report's HTML and SVG rendering.
  */
-import type { ConnectionReport } from '../analyze.ts';
+import type { ConnectionReport, DirectionReport } from '../analyze.ts';
+import { CAUSES, type Cause, type RetransmissionRecord } from '../tcp/causes.ts';
 import type { FullAnalysis } from '../app/index.ts';
 import type { FlagName } from '../tcp/flags.ts';
 import type { LabImpairments } from '../app/manifest.ts';
@@ -41,6 +42,44 @@ export function label(r: FullAnalysis, c: ConnectionReport): { client: string; s
   return { client: id?.name ?? id?.asked ?? id?.role ?? 'client', server };
 }
 
+const CAUSE_WORDS: Record<Cause, [string, string]> = {
+  timeout: ['timeout', 'timeouts'], fast: ['fast', 'fast'], recovery: ['in a recovery', 'in a recovery'],
+  spurious: ['spurious', 'spurious'], probe: ['probe', 'probes'], other: ['unexplained', 'unexplained'],
+};
+
+/** "3 timeouts, 1 fast, 2 in a recovery" (the causes with a count). */
+export function causeCounts(d: DirectionReport): string {
+  return CAUSES.filter((k) => d.retransmissionCauses[k] > 0).map((k) => `${d.retransmissionCauses[k]} ${CAUSE_WORDS[k][d.retransmissionCauses[k] === 1 ? 0 : 1]}`).join(', ');
+}
+
+/**
+ * One retransmission's story in plain words, with the frames it rests on: "frame 812 resends seq
+ * 1001 (1000 bytes) of frame 640, 204 ms after it, with no new ACK from client-b for 203 ms (the
+ * last: frame 700): the retransmission timer expired (a timeout, RTO)".
+ */
+export function retransmissionWords(x: RetransmissionRecord, sender: string, receiver: string): string {
+  const what = x.bytes[0] === 0 && x.bytes[1] === 1 ? 'the SYN' : `seq ${x.bytes[0]} (${x.bytes[1] - x.bytes[0]} bytes)`;
+  const of = x.original !== null ? ` of frame ${x.original}` : '';
+  const newAck = x.lastNewAck ? ` (the last: frame ${x.lastNewAck.frame}, asking for byte ${x.lastNewAck.ack})` : '';
+  const quiet = x.sinceNewAckMs !== null ? `no new ACK from ${receiver} for ${x.sinceNewAckMs} ms${newAck}` : `no ACK from ${receiver} yet`;
+  const dups = x.dupAcks ? `${x.dupAcks.count} duplicate ACK${x.dupAcks.count === 1 ? '' : 's'} from ${receiver} (frame${x.dupAcks.count === 1 ? ` ${x.dupAcks.first}` : `s ${x.dupAcks.first}–${x.dupAcks.last}`})` : '';
+  let words: string;
+  switch (x.rule) {
+    case 'timeout': words = `frame ${x.frame} resends ${what}${of}${x.sinceOriginalMs !== null ? `, ${x.sinceOriginalMs} ms after it` : ''}, with ${quiet}: the retransmission timer expired (a timeout, RTO)`; break;
+    case 'timeout-go-back': words = `frame ${x.frame} resends ${what}${of}: after the timeout at frame ${x.episode}, ${sender} goes back and resends what was outstanding`; break;
+    case 'fast': words = `frame ${x.frame} resends ${what}${of} after ${dups} asking for byte ${x.bytes[0]}: a fast retransmission, before any timer`; break;
+    case 'recovery-ongoing': words = `frame ${x.frame} resends ${what}${of} in the recovery begun at frame ${x.episode}: ${receiver}'s ACKs${newAck} had not yet passed the highest byte sent when it began`; break;
+    case 'recovery-reported': words = `frame ${x.frame} resends ${what}${of} after ${dups || `SACK blocks from ${receiver} above byte ${x.lastNewAck?.ack ?? '?'}`} reported the hole; Wireshark calls a resend fast only after 2 or more duplicate ACKs for exactly its byte, within 20 ms`; break;
+    case 'spurious': words = `frame ${x.frame} resends ${what} that ${receiver} had already acknowledged${x.lastNewAck ? ` (frame ${x.lastNewAck.frame} asks for byte ${x.lastNewAck.ack}${x.sinceNewAckMs !== null ? `, ${x.sinceNewAckMs} ms earlier` : ''})` : ''}: not needed — the ACK was lost or late on its way to ${sender}, or ${sender} resent too soon`; break;
+    case 'zero-window-probe': words = `frame ${x.frame} resends ${what}${of} while ${receiver}'s window is 0: a window probe, asking whether it has opened`; break;
+    case 'duplicate': words = `frame ${x.frame} repeats ${what}${of} only ${x.sinceOriginalMs} ms after it, sooner than ${sender} could learn of any loss: a copy made on the way or by the capture, not a resend`; break;
+    case 'gap-filled': words = `frame ${x.frame} carries ${what}, which the capture had not seen, below bytes it had: they were reordered on the way, or their first copy was lost before the capture point`; break;
+    case 'tail-loss-probe': words = `frame ${x.frame} resends the last segment sent, ${what}${of}, ${x.sinceNewAckMs ?? '?'} ms after the last new ACK, sooner than any retransmission timeout: a tail-loss probe, so that ${receiver}'s answer shows what was lost`; break;
+    default: words = `frame ${x.frame} resends ${what}${of} with ${quiet}: no duplicate ACK, SACK block, zero window or timeout explains it`;
+  }
+  return x.dsack !== null ? `${words}; ${receiver}'s D-SACK in frame ${x.dsack} says these bytes arrived twice` : words;
+}
+
 export function findings(r: FullAnalysis): Finding[] {
   const out: Finding[] = [];
   for (const c of r.connections) {
@@ -48,7 +87,7 @@ export function findings(r: FullAnalysis): Finding[] {
     for (const [d, from, to] of [[c.clientToServer, l.client, l.server], [c.serverToClient, l.server, l.client]] as const) {
       const who = `${from}→${to}`;
       for (const [flag, n] of Object.entries(d.flags) as Array<[FlagName, number]>) {
-        if (n > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${flagText(flag, n, from, to)}`, filter: `tcp.stream eq ${c.index} && ${r.flagFilters[flag]}` });
+        if (n > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${flagText(flag, n, from, to)}${flag === 'retransmission' ? ` — by cause: ${causeCounts(d)}` : ''}`, filter: `tcp.stream eq ${c.index} && ${r.flagFilters[flag]}` });
       }
       if (d.aboveMss > 0) out.push({ text: `${who} (tcp.stream ${c.index}): ${d.aboveMss} segments larger than the MSS — the capture saw them before segmentation offload (TSO/GSO) split them`, filter: `tcp.stream eq ${c.index} && tcp.len > ${c.handshake.negotiated.mss ?? 1460}` });
     }

@@ -11,7 +11,8 @@ import type { FullAnalysis } from '../app/index.ts';
 import { capturePoint } from '../app/manifest.ts';
 import type { FlagName } from '../tcp/flags.ts';
 import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
-import { findings, headline, impairmentWords, label, ms } from './findings.ts';
+import { findings, headline, impairmentWords, label, ms, retransmissionWords } from './findings.ts';
+import { CAUSES, RULE_WORDS, type Rule } from '../tcp/causes.ts';
 
 export interface Chart { id: string; title: string; svg: string }
 
@@ -100,11 +101,20 @@ function tables(r: FullAnalysis): Record<string, Table> {
     rows: r.app.relays.map((rl) => [rl.kind, rl.song, rl.kind === 'play-on' ? `server library (asked by ${rl.from})` : rl.from, rl.to, `${rl.kind === 'play-on' ? 'library (no network leg)' : bytes(rl.bytesIn)} / ${bytes(rl.bytesOut)}`, rl.contentMatched === null ? 'unknown (the capture lacks bytes)' : rl.contentMatched ? (rl.kind === 'play-on' ? 'yes (the library song\'s sha256)' : 'yes (same sha256 on both legs)') : 'NO', rl.intact === null ? 'unknown (the capture lacks bytes)' : rl.intact ? 'yes' : 'NO',
       rl.delayMs ? `${rl.delayMs.p50.toFixed(3)} / ${rl.delayMs.p95.toFixed(3)} / ${rl.delayMs.max.toFixed(3)} ms (${rl.delayMs.samples} chunks)` : '—', rl.stalls.length ? rl.stalls.map((s) => `${s.durationMs.toFixed(0)} ms: ${s.cause}`).join('; ') : 'none']),
   };
+  const causes: Table = {
+    head: ['stream', 'direction', 'retransmissions', ...CAUSES],
+    rows: r.connections.flatMap((c) => {
+      const l = label(r, c);
+      return ([[`${l.client}→${l.server}`, c.clientToServer], [`${l.server}→${l.client}`, c.serverToClient]] as const)
+        .filter(([, d]) => d.flags.retransmission > 0)
+        .map(([name, d]) => [String(c.index), name, String(d.flags.retransmission), ...CAUSES.map((k) => String(d.retransmissionCauses[k]))]);
+    }),
+  };
   const messages: Table = {
     head: ['message', 'count'],
     rows: Object.entries(r.app.messageCounts).map(([k, v]) => [k, String(v)]),
   };
-  return { conns, sizes, flags, streams, plays, relays, messages };
+  return { conns, sizes, flags, causes, streams, plays, relays, messages };
 }
 
 const READING = [
@@ -114,6 +124,23 @@ const READING = [
   ['The streams', 'Songs travel as DATA frames of our protocol inside the TCP byte stream. Each transfer is checked against the sha256 its sender announced.'],
   ['The relay', 'In a relay, client A sends its song to the server, which forwards each chunk to client B. The per-chunk delay is the time between the chunk\'s last byte arriving from A and its first byte leaving for B, both seen at the server.'],
 ];
+
+/** Retransmissions told one by one in a connection's section (report.json has the first 100 per direction). */
+const TOLD = 20;
+
+/** Each retransmission of a connection, sender by sender, in words: [direction, frame, cause, words]. */
+function toldRetransmissions(r: FullAnalysis, c: ConnectionReport): Table {
+  const l = label(r, c);
+  const rows = ([[c.clientToServer, l.client, l.server], [c.serverToClient, l.server, l.client]] as const).flatMap(([d, from, to]) => {
+    const told = d.retransmissions.slice(0, TOLD).map((x) => [`${from}→${to}`, String(x.frame), x.cause, retransmissionWords(x, from, to)]);
+    const more = d.flags.retransmission - told.length;
+    return more > 0 ? [...told, [`${from}→${to}`, '…', '', `and ${more} more (the first ${d.retransmissions.length} are in report.json; all: tcp.stream eq ${c.index} && tcp.analysis.retransmission)`]] : told;
+  });
+  return { head: ['direction', 'frame', 'cause', 'what happened'], rows };
+}
+
+/** The cause rules in the order they are tried, in plain words. */
+const RULES = (Object.entries(RULE_WORDS) as Array<[Rule, string]>).map(([k, v]) => `${k}: ${v}`);
 
 function htmlTable(t: Table, filterCol = -1): string {
   const cell = (v: string, i: number): string => (i === filterCol || (t.head[i] === 'filter') ? `<td><code>${esc(v)}</code></td>` : `<td>${esc(v)}</td>`);
@@ -133,10 +160,12 @@ export function renderHtml(r: FullAnalysis, cs: Chart[]): string {
   const shown = detailed(r);
   const byConn = shown.map((c) => {
     const l = label(r, c);
+    const retx = toldRetransmissions(r, c);
     return `<section class="conn"><h3>tcp.stream ${c.index}: ${esc(l.client)} ${esc(`${c.client.ip}:${c.client.port}`)} ⇄ ${esc(l.server)} ${esc(`${c.server.ip}:${c.server.port}`)}</h3>
 <p>Wireshark: <code>${esc(c.filter)}</code> · initial RTT ${c.handshake.initialRttMs === null ? '—' : `${c.handshake.initialRttMs.toFixed(3)} ms`} · negotiated MSS ${c.handshake.negotiated.mss ?? '—'} · state ${esc(c.state)} · history <code>${esc(c.history)}</code></p>
 <div class="charts">${chart(`ladder-${c.index}`)}</div>
-<div class="charts">${chart(`sizes-${c.index}-c2s`)}${chart(`sizes-${c.index}-s2c`)}${chart(`throughput-${c.index}`)}${chart(`rtt-${c.index}`)}</div></section>`;
+<div class="charts">${chart(`sizes-${c.index}-c2s`)}${chart(`sizes-${c.index}-s2c`)}${chart(`throughput-${c.index}`)}${chart(`rtt-${c.index}`)}</div>
+${retx.rows.length ? `<h4>Retransmissions, and why</h4>${htmlTable(retx)}` : ''}</section>`;
   }).join('\n');
   const relayCharts = r.app.relays.map((_, i) => chart(`relay-${i}`)).join('');
   const m = r.manifest;
@@ -166,6 +195,8 @@ ${f.length ? `<ul class="findings">${f.map((x) => `<li>${esc(x.text)}<br><code>$
 ${htmlTable(t.conns!)}
 <h3>Segment sizes</h3>${htmlTable(t.sizes!)}
 <h3>TCP analysis flags (as Wireshark's tcp.analysis.*)</h3>${htmlTable(t.flags!)}
+<h3 id="retransmission-causes">Retransmissions, and why</h3>
+${t.causes!.rows.length ? `${htmlTable(t.causes!)}<p class="muted">Wireshark says that a segment is a retransmission; the cause says why, by the first of these rules that holds (each connection below tells its retransmissions one by one). fast and spurious are Wireshark's own flags; all causes add up to tcp.analysis.retransmission.</p><ol class="rules">${RULES.map((x) => `<li>${esc(x)}</li>`).join('')}</ol>` : '<p>No retransmissions.</p>'}
 <h2 id="streams">Streams</h2>${t.streams!.rows.length ? htmlTable(t.streams!) : '<p>No streams.</p>'}
 <h3>Plays</h3>${t.plays!.rows.length ? htmlTable(t.plays!) : '<p>No plays.</p>'}
 <h2 id="relays">Relayed streams</h2>${t.relays!.rows.length ? htmlTable(t.relays!) : '<p>No relays.</p>'}
@@ -191,6 +222,7 @@ export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
   out.push('## The experiment', '', img('timeline'), '', '## Findings', '');
   out.push(...(f.length ? f.map((x) => `- ${x.text} — \`${x.filter}\``) : ['Nothing unusual.']), '');
   out.push('## Connections', '', mdTable(t.conns!), '', '### Segment sizes', '', mdTable(t.sizes!), '', '### TCP analysis flags', '', mdTable(t.flags!), '');
+  out.push('### Retransmissions, and why', '', ...(t.causes!.rows.length ? [mdTable(t.causes!), '', 'The cause is the first of these rules that holds; fast and spurious are Wireshark\'s own flags, and all causes add up to tcp.analysis.retransmission:', '', ...RULES.map((x, i) => `${i + 1}. ${x}`)] : ['No retransmissions.']), '');
   out.push('## Streams', '', mdTable(t.streams!), '', '### Plays', '', mdTable(t.plays!), '', '## Relayed streams', '', mdTable(t.relays!), '');
   r.app.relays.forEach((_, i) => out.push(img(`relay-${i}`)));
   out.push('', '### Messages', '', mdTable(t.messages!), '', '## Each connection', '');
@@ -198,6 +230,8 @@ export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
   if (shown.length < r.connections.length) out.push(`The ${shown.length} busiest of ${r.connections.length} connections are drawn; the tables above list them all.`, '');
   for (const c of shown) {
     out.push(`### tcp.stream ${c.index}`, '', `Wireshark: \`${c.filter}\``, '', img(`ladder-${c.index}`), '', img(`sizes-${c.index}-c2s`), img(`sizes-${c.index}-s2c`), '', img(`throughput-${c.index}`), img(`rtt-${c.index}`), '');
+    const retx = toldRetransmissions(r, c);
+    if (retx.rows.length) out.push('#### Retransmissions, and why', '', mdTable(retx), '');
   }
   return out.join('\n');
 }

@@ -12,6 +12,7 @@ import * as seqArith from './seq.ts';
 import * as packet from '../decode/packet.ts';
 import { f64 } from './slab.ts';
 import { A as FLAG } from './flags.ts';
+import * as causes from './causes.ts';
 
 // Imported bindings are live: V8 reads each through a module cell wherever it is used on the hot
 // path; a local constant it folds into optimised code (docs/analysis.md, Speed). Hence the local
@@ -19,6 +20,8 @@ import { A as FLAG } from './flags.ts';
 const { GT_SEQ, LE_SEQ, LT_SEQ, EQ_SEQ } = seqArith;
 const { TH_ACK, TH_FIN, TH_RST, TH_SYN } = packet;
 const A = FLAG;
+const { explainRetransmission, UA_STRIDE } = causes;
+const RETRANSMITTED = FLAG.RETRANSMISSION | FLAG.FAST_RETRANSMISSION | FLAG.SPURIOUS_RETRANSMISSION;
 
 /** 2^n for a window-scale shift (0..14): a table, as `2 ** n` is a call per data segment. */
 const POW2 = Array.from({ length: 15 }, (_, n) => 2 ** n);
@@ -34,7 +37,7 @@ const NO_SEGMENTS = new Float64Array(0);
 
 export class UnackedList {
   length = 0;
-  /** (seq, nextseq, time) per segment, side by side: one array, adjacent in memory. */
+  /** (seq, nextseq, time, frame) per segment, side by side (UA_STRIDE): one array, adjacent in memory. */
   data = NO_SEGMENTS;
 
   /**
@@ -43,12 +46,12 @@ export class UnackedList {
    */
   add(): number {
     if (this.length === MAX_UNACKED) return -1;
-    if (3 * this.length === this.data.length) {
-      const bigger = f64(3 * Math.min(MAX_UNACKED, Math.max(16, this.length * 2)));
+    if (UA_STRIDE * this.length === this.data.length) {
+      const bigger = f64(UA_STRIDE * Math.min(MAX_UNACKED, Math.max(16, this.length * 2)));
       bigger.set(this.data);
       this.data = bigger;
     }
-    return 3 * this.length++;
+    return UA_STRIDE * this.length++;
   }
 }
 
@@ -74,6 +77,16 @@ export class FlowState {
   dupacknum = 0;
   lastsegmentflags = 0;
   readonly unacked = new UnackedList();
+  // What causes.ts reads to explain a retransmission: this direction's duplicate ACKs, its last
+  // ACK of new data, whether its last ACK SACKed bytes above the ACK, its data's smoothed RTT.
+  dupFirstFrame = 0;
+  dupLastFrame = 0;
+  newAckTime = Number.NaN;
+  newAckFrame = 0;
+  newAck = 0;
+  sackedAbove = false;
+  srtt = Number.NaN;
+  causes: causes.CauseLog | null = null;
 }
 
 export interface SegmentIn {
@@ -86,8 +99,9 @@ export interface SegmentIn {
   flags: number;
   /** The raw (unscaled) window field. */
   window: number;
-  /** Highest SACK right edge in this segment, -1 if none. */
-  sackRight: number;
+  /** SACK blocks in this segment, and their edges (left, right, … as sent: raw sequence numbers). */
+  sackBlocks: number;
+  sack: Float64Array;
 }
 
 export interface AnalysisOut {
@@ -190,6 +204,8 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
       && (flags & (TH_SYN | TH_FIN | TH_RST)) === 0) {
       // -1 (set below after an ACKed-unseen flag) counts as no duplicate yet: this is the first
       fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
+      if (fwd.dupacknum === 1) fwd.dupFirstFrame = s.frame;
+      fwd.dupLastFrame = s.frame;
       f |= A.DUPLICATE_ACK;
     }
   }
@@ -198,6 +214,14 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   if (ack !== fwd.lastack) {
     fwd.dupacknum = 0;
   }
+  // An ACK of new data (for the causes of retransmissions: the timer restarts with it).
+  if (flags & TH_ACK && (GT_SEQ(ack, fwd.lastack) || fwd.lastack === 0)) {
+    fwd.newAckTime = time;
+    fwd.newAckFrame = s.frame;
+    fwd.newAck = ack;
+  }
+  if (s.sackBlocks > 0) sackSeen(s, fwd, rev);
+  else fwd.sackedAbove = false;
 
   // ACKED UNSEEN SEGMENT: this ACKs beyond what the other direction has been seen to send
   // contiguously, so segments in that direction were not captured. Flagged once for the same
@@ -251,6 +275,10 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
       // Otherwise: a RETRANSMISSION.
       f |= A.RETRANSMISSION;
     }
+    if (f & RETRANSMITTED) {
+      const end = (seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0;
+      explainRetransmission(s.frame, time, seq, end, (f & A.FAST_RETRANSMISSION) !== 0, (f & A.SPURIOUS_RETRANSMISSION) !== 0, fwd, rev);
+    }
   }
 
   // Remember the segment for RTT matching; SYN and FIN count as one byte.
@@ -263,6 +291,7 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
       ua.data[at] = seq;
       ua.data[at + 1] = nextseq;
       ua.data[at + 2] = time;
+      ua.data[at + 3] = s.frame;
     }
   }
 
@@ -288,9 +317,9 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
   const list = rev.unacked;
   if (list.length > 0 && flags & TH_ACK) {
     const u = list.data;
-    const n = 3 * list.length;
+    const n = UA_STRIDE * list.length;
     let keep = 0;
-    for (let i = 0; i < n; i += 3) {
+    for (let i = 0; i < n; i += UA_STRIDE) {
       const useg = u[i]!;
       const unextseq = u[i + 1]!;
       if (ack === unextseq) {
@@ -307,10 +336,29 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
       }
       u[keep + 1] = unextseq;
       u[keep + 2] = u[i + 2]!;
-      keep += 3;
+      u[keep + 3] = u[i + 3]!;
+      keep += UA_STRIDE;
     }
-    keep /= 3;
+    keep /= UA_STRIDE;
     list.length = keep;
+    // the data's smoothed RTT (RFC 6298 §2.3), for the causes of its retransmissions
+    if (out.ackRtt >= 0) rev.srtt = rev.srtt === rev.srtt ? 0.875 * rev.srtt + 0.125 * out.ackRtt : out.ackRtt;
   }
   out.flags = f;
+}
+
+/**
+ * An ACK with SACK blocks: does it SACK bytes above its ACK (a hole the sender should repair), and
+ * is its first block a D-SACK (RFC 2883 §4: below the ACK, or inside the second block), which
+ * says bytes arrived twice: noted on the retransmission it covers.
+ */
+function sackSeen(s: SegmentIn, fwd: FlowState, rev: FlowState): void {
+  const e = s.sack;
+  let above = false;
+  for (let k = 0; k < s.sackBlocks; k++) if (GT_SEQ(e[2 * k + 1]!, s.ack)) above = true;
+  fwd.sackedAbove = above && (s.flags & TH_ACK) !== 0;
+  const left = e[0]!;
+  const right = e[1]!;
+  const dsack = LT_SEQ(left, s.ack) || (s.sackBlocks > 1 && LE_SEQ(e[2]!, left) && LE_SEQ(right, e[3]!));
+  if (dsack && rev.causes) rev.causes.dsack(left, right, s.frame);
 }

@@ -4,3 +4,4 @@ export const GT_SEQ = (a: number, b: number): boolean => seqDiff(a, b) > 0;
 export const LT_SEQ = (a: number, b: number): boolean => seqDiff(a, b) < 0;
 export const LE_SEQ = (a: number, b: number): boolean => seqDiff(a, b) <= 0;
 export const EQ_SEQ = (a: number, b: number): boolean => a === b;
+export const GE_SEQ = (a: number, b: number): boolean => seqDiff(a, b) >= 0;

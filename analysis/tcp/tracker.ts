@@ -32,7 +32,7 @@ export class TcpTracker {
   readonly connections: TcpConnection[] = [];
   private readonly table = new FlowTable();
   private readonly out: AnalysisOut = { flags: 0, ackRtt: -1 };
-  private readonly seg: SegmentIn = { frame: 0, time: 0, seq: 0, ack: 0, seglen: 0, flags: 0, window: 0, sackRight: -1 };
+  private readonly seg: SegmentIn = { frame: 0, time: 0, seq: 0, ack: 0, seglen: 0, flags: 0, window: 0, sackBlocks: 0, sack: new Float64Array(8) };
   onPayload: PayloadSink | undefined;
   /** Called after each TCP packet with its analysis flags; the record is reused (valid during the call). */
   onAnalyzed: ((rec: PacketRecord) => void) | undefined;
@@ -104,7 +104,7 @@ export class TcpTracker {
 
     const seg = this.seg;
     seg.frame = frame; seg.time = time; seg.seq = p.seq; seg.ack = p.ack; seg.seglen = p.seglen;
-    seg.flags = flags; seg.window = p.window; seg.sackRight = p.opts.sackRight;
+    seg.flags = flags; seg.window = p.window; seg.sackBlocks = p.opts.sackBlocks; seg.sack = p.opts.sack;
     analyzeSegment(seg, dir.flow, other.flow, conn, this.out);
     const bits = this.out.flags;
     dir.countFlags(bits, frame);

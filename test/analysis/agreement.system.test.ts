@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { captureTransfer, makePair, peer, startCapture } from './netns.ts';
-import { connectionDifferences, flagDifferences, tsharkFlagFrames } from './oracle.ts';
+import { causeDifferences, connectionDifferences, flagDifferences, tsharkFlagFrames } from './oracle.ts';
 import { loadPackets, writePcap, type Pkt } from './capwriter.ts';
 import { tempDir } from '../helpers.ts';
 import { analyze } from '../../analysis/analyze.ts';
@@ -131,6 +131,9 @@ describe('agreement with tshark', () => {
     });
     it(`${name}: packets, payload bytes, initial RTT and MSS per connection and direction equal tshark's`, () => {
       expect(connectionDifferences(files[name]!)).toEqual([]);
+    });
+    it(`${name}: the causes of the retransmissions add up to tshark's counts (fast, spurious, all)`, () => {
+      expect(causeDifferences(files[name]!)).toEqual([]);
     });
   }
 

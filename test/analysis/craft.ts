@@ -19,11 +19,27 @@ function checksum(b: Buffer): number {
   return ~sum & 0xffff;
 }
 
-export interface Segment { sport: number; dport: number; seq: number; ack: number; flags: number; win?: number; payload?: number; mss?: number }
+export interface Segment { sport: number; dport: number; seq: number; ack: number; flags: number; win?: number; payload?: number; mss?: number; sackPerm?: boolean; sack?: Array<[number, number]> }
 
-/** A TCP header (with an MSS option when asked) and `payload` bytes of 'a'. */
+/** TCP options: MSS, SACK permitted, SACK blocks (raw sequence numbers), padded with NOPs to 32 bits. */
+function options(s: Segment): Buffer {
+  const parts: Buffer[] = [];
+  if (s.mss !== undefined) parts.push(Buffer.from([2, 4, (s.mss >> 8) & 0xff, s.mss & 0xff]));
+  if (s.sackPerm) parts.push(Buffer.from([4, 2]));
+  if (s.sack?.length) {
+    const b = Buffer.alloc(2 + 8 * s.sack.length);
+    b[0] = 5;
+    b[1] = b.length;
+    s.sack.forEach(([l, r], i) => { b.writeUInt32BE(l >>> 0, 2 + 8 * i); b.writeUInt32BE(r >>> 0, 6 + 8 * i); });
+    parts.push(b);
+  }
+  const o = Buffer.concat(parts);
+  return Buffer.concat([Buffer.alloc((4 - (o.length % 4)) % 4, 1), o]);
+}
+
+/** A TCP header (with the options asked for) and `payload` bytes of 'a'. */
 export function tcp(s: Segment): Buffer {
-  const opts = s.mss !== undefined ? Buffer.from([2, 4, (s.mss >> 8) & 0xff, s.mss & 0xff]) : Buffer.alloc(0);
+  const opts = options(s);
   const h = Buffer.alloc(20 + opts.length);
   h.writeUInt16BE(s.sport, 0);
   h.writeUInt16BE(s.dport, 2);
@@ -131,4 +147,14 @@ export function conversation(v6: boolean): Buffer[] {
 /** Frames 1 ms apart from `t0` (seconds), whole (caplen = origlen). */
 export function frames(bytes: Buffer[], linktype: number, t0 = 1_700_000_000): Pkt[] {
   return bytes.map((data, i) => ({ sec: t0, nsec: i * 1_000_000, data, origlen: data.length, linktype }));
+}
+
+/** An Ethernet/IPv4 connection 10.0.0.1:40000 ⇄ 10.0.0.2:80 from a list of segments, each at its own time (ms). */
+export function tcp4(steps: Array<[ms: number, from: 'c' | 's', seg: Omit<Segment, 'sport' | 'dport'>]>, t0 = 1_700_000_000): Pkt[] {
+  return steps.map(([ms, from, seg]) => {
+    const [a, b, sport, dport] = from === 'c' ? ['10.0.0.1', '10.0.0.2', 40000, 80] : ['10.0.0.2', '10.0.0.1', 80, 40000];
+    const data = ethernet(0x0800, ipv4(a, b, 6, tcp({ sport, dport, ...seg })));
+    const ns = Math.round(ms * 1e6);
+    return { sec: t0 + Math.floor(ns / 1e9), nsec: ns % 1e9, data, origlen: data.length, linktype: 1 };
+  });
 }

@@ -1,6 +1,8 @@
 /** The findings' words: a count agrees with its noun, and a zero window says whose buffer is full. */
 import { describe, expect, it } from 'vitest';
-import { flagText, headline, impairmentWords } from '../../analysis/report/findings.ts';
+import { causeCounts, flagText, headline, impairmentWords, retransmissionWords } from '../../analysis/report/findings.ts';
+import type { DirectionReport } from '../../analysis/analyze.ts';
+import type { RetransmissionRecord } from '../../analysis/tcp/causes.ts';
 import type { FullAnalysis } from '../../analysis/app/index.ts';
 import { capturePoint } from '../../analysis/app/manifest.ts';
 
@@ -9,6 +11,15 @@ describe('findings in words', () => {
     expect(flagText('retransmission', 1, 'server', 'client-b')).toMatch(/^1 retransmission \(/);
     expect(flagText('retransmission', 2, 'server', 'client-b')).toMatch(/^2 retransmissions \(/);
     expect(flagText('zeroWindow', 1, 'client-a', 'server')).toBe("1 zero window (client-a's receive buffer is full: server must wait)");
+  });
+
+  it('a retransmission in plain words: the frames it rests on, the silence and the rule; the causes counted', () => {
+    const rec: RetransmissionRecord = { frame: 812, cause: 'timeout', rule: 'timeout', bytes: [1001, 2449], original: 640, sinceOriginalMs: 204, sinceNewAckMs: 203.5, lastNewAck: { frame: 700, ack: 1001 }, dupAcks: null, episode: null, dsack: null };
+    expect(retransmissionWords(rec, 'server', 'client-b')).toBe('frame 812 resends seq 1001 (1448 bytes) of frame 640, 204 ms after it, with no new ACK from client-b for 203.5 ms (the last: frame 700, asking for byte 1001): the retransmission timer expired (a timeout, RTO)');
+    const fast = { ...rec, cause: 'fast', rule: 'fast', dupAcks: { count: 3, first: 701, last: 705 }, dsack: 830 } as const;
+    expect(retransmissionWords(fast, 'server', 'client-b')).toBe("frame 812 resends seq 1001 (1448 bytes) of frame 640 after 3 duplicate ACKs from client-b (frames 701–705) asking for byte 1001: a fast retransmission, before any timer; client-b's D-SACK in frame 830 says these bytes arrived twice");
+    const d = { retransmissionCauses: { timeout: 1, fast: 3, recovery: 2, spurious: 0, probe: 0, other: 0 } } as unknown as DirectionReport;
+    expect(causeCounts(d)).toBe('1 timeout, 3 fast, 2 in a recovery');
   });
 
   it('the clients: line names a few clients, counts the rest, and never says null', () => {

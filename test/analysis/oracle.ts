@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { FLAG_BITS, FLAG_FILTERS, FLAG_NAMES, type FlagName } from '../../analysis/tcp/flags.ts';
 import { analyze } from '../../analysis/analyze.ts';
+import { CAUSES } from '../../analysis/tcp/causes.ts';
 
 const tshark = (args: string[]): string => execFileSync('tshark', ['-n', ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] });
 
@@ -100,5 +101,22 @@ export function connectionDifferences(file: string): string[] {
     if ((t.mss[ck] ?? null) !== c.handshake.mss.client) diffs.push(`stream ${c.index} client MSS: tshark ${t.mss[ck]}, ours ${c.handshake.mss.client}`);
     if ((t.mss[sk] ?? null) !== c.handshake.mss.server) diffs.push(`stream ${c.index} server MSS: tshark ${t.mss[sk]}, ours ${c.handshake.mss.server}`);
   }
+  return diffs;
+}
+
+/**
+ * Where our retransmission causes do not add up to tshark's flags (empty when they do): fast is
+ * tcp.analysis.fast_retransmission, spurious its spurious_retransmission, all causes together its
+ * tcp.analysis.retransmission, over the whole capture.
+ */
+export function causeDifferences(file: string): string[] {
+  const theirs = tsharkFlagFrames(file);
+  const dirs = analyze(file).connections.flatMap((c) => [c.clientToServer, c.serverToClient]);
+  const ours = Object.fromEntries(CAUSES.map((k) => [k, dirs.reduce((n, d) => n + d.retransmissionCauses[k], 0)])) as Record<(typeof CAUSES)[number], number>;
+  const all = CAUSES.reduce((n, k) => n + ours[k], 0);
+  const diffs: string[] = [];
+  if (ours.fast !== theirs.fastRetransmission.size) diffs.push(`fast: ours ${ours.fast}, tshark ${theirs.fastRetransmission.size}`);
+  if (ours.spurious !== theirs.spuriousRetransmission.size) diffs.push(`spurious: ours ${ours.spurious}, tshark ${theirs.spuriousRetransmission.size}`);
+  if (all !== theirs.retransmission.size) diffs.push(`all causes: ours ${all} (${CAUSES.map((k) => `${k} ${ours[k]}`).join(', ')}), tshark ${theirs.retransmission.size}`);
   return diffs;
 }

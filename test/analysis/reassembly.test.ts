@@ -49,7 +49,7 @@ describe('rule timing', () => {
     const conv = { firstRtt: 0.000030 }; // 30 µs, from 0.000030 - 0
     const out = { flags: 0, ackRtt: -1 };
     const seg = (frame: number, time: number, seq: number): number => {
-      analyzeSegment({ frame, time, seq, ack: 1, seglen: 1448, flags: 0x10, window: 500, sackRight: -1 }, fwd, rev, conv, out);
+      analyzeSegment({ frame, time, seq, ack: 1, seglen: 1448, flags: 0x10, window: 500, sackBlocks: 0, sack: new Float64Array(8) }, fwd, rev, conv, out);
       return out.flags;
     };
     seg(1, 0.006189, 1000);

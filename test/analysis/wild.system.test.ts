@@ -10,9 +10,9 @@ import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers.ts';
-import { writePcap, writePcapng, type Pkt } from './capwriter.ts';
+import { writePcap, writePcapng } from './capwriter.ts';
 import { connectionDifferences, flagDifferences, tsharkConnections } from './oracle.ts';
-import { ACK, conversation, ENCAPSULATIONS, ethernet, frames, ipv4, ipv6, PSH, RST, SYN, tcp, type Segment } from './craft.ts';
+import { ACK, conversation, ENCAPSULATIONS, ethernet, frames, ipv4, ipv6, PSH, RST, SYN, tcp, tcp4, type Segment } from './craft.ts';
 import { analyze } from '../../analysis/analyze.ts';
 import { encodeHeader, encodeToBuffer } from '../../services/protocol/codec.ts';
 
@@ -78,16 +78,6 @@ describe('IP length larger than the frame (class 1)', () => {
     });
   }
 });
-
-/** An Ethernet/IPv4 connection 10.0.0.1:40000 ⇄ 10.0.0.2:80 from a list of segments, each at its own time (ms). */
-function tcp4(steps: Array<[ms: number, from: 'c' | 's', seg: Omit<Segment, 'sport' | 'dport'>]>, t0 = 1_700_000_000): Pkt[] {
-  return steps.map(([ms, from, seg]) => {
-    const [a, b, sport, dport] = from === 'c' ? ['10.0.0.1', '10.0.0.2', 40000, 80] : ['10.0.0.2', '10.0.0.1', 80, 40000];
-    const data = ethernet(0x0800, ipv4(a, b, 6, tcp({ sport, dport, ...seg })));
-    const ns = Math.round(ms * 1e6);
-    return { sec: t0 + Math.floor(ns / 1e9), nsec: ns % 1e9, data, origlen: data.length, linktype: 1 };
-  });
-}
 
 const HANDSHAKE: Array<[number, 'c' | 's', Omit<Segment, 'sport' | 'dport'>]> = [
   [0, 'c', { seq: 1000, ack: 0, flags: SYN, mss: 1460 }],

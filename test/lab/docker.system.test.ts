@@ -22,7 +22,7 @@ import type { FullAnalysis } from '../../analysis/app/index.ts';
 import { runDockerProfiles, type ProfilesResult } from '../../lab/profiles.ts';
 import type { Comparison } from '../../analysis/compare/compare.ts';
 import type { LabManifest } from '../../analysis/app/manifest.ts';
-import { connectionDifferences, flagDifferences } from '../analysis/oracle.ts';
+import { connectionDifferences, flagDifferences, causeDifferences } from '../analysis/oracle.ts';
 import { clearStaleLabNetworks } from './networks.ts';
 
 const pcm = (f: Buffer): Buffer => {
@@ -115,6 +115,11 @@ describe('docker compose lab', () => {
       expect(toB.serverToClient.flags.retransmission).toBeGreaterThan(0);
       expect(flagDifferences(r.capture)).toEqual([]);
       expect(connectionDifferences(r.capture)).toEqual([]);
+      expect(causeDifferences(r.capture)).toEqual([]);
+      // every retransmission to client-b has a cause, and the first of them are told in words
+      const causes = toB.serverToClient.retransmissionCauses;
+      expect(Object.values(causes).reduce((n, k) => n + k, 0)).toBe(toB.serverToClient.flags.retransmission);
+      expect(toB.serverToClient.retransmissions.length).toBeGreaterThan(0);
       // TCP repaired the loss: the relayed song still arrived intact
       expect(report.app.relays.every((x) => x.intact)).toBe(true);
       expect(await readFile(join(r.runDir, 'report.html'), 'utf8')).toContain('tcp.analysis.retransmission');
