@@ -124,7 +124,7 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   say('analysing the capture');
   const annotations = new Map<number, string[]>();
   const analysis = analyzeWithApp(capturePath, { manifest, annotations });
-  await writeReport(analysis, runDir);
+  await writeReport(analysis, runDir, capturePath);
   // the same packets with their story in comments, for plain Wireshark (capture.pcap stays as captured)
   writeAnnotatedCapture(capturePath, join(runDir, 'capture.pcapng'), annotations);
   await pointLatest(o.runsDir, runId);

@@ -11,10 +11,18 @@ import type { FullAnalysis } from '../app/index.ts';
 import { capturePoint } from '../app/manifest.ts';
 import type { FlagName } from '../tcp/flags.ts';
 import { barsSvg, esc, ladderSvg, linesSvg, timelineSvg } from './svg.ts';
+import { flightSvg, timeSequenceSvg } from './timeseq.ts';
+import { traceConnections, type ConnectionTrace } from '../tcp/trace.ts';
 import { findings, headline, impairmentWords, label, ms, retransmissionWords } from './findings.ts';
 import { CAUSES, RULE_WORDS, type Rule } from '../tcp/causes.ts';
 
-export interface Chart { id: string; title: string; svg: string }
+export interface Chart {
+  id: string;
+  title: string;
+  svg: string;
+  /** What the chart shows, in words, for the page beside it (every chart also has it as its <desc>). */
+  words?: string;
+}
 
 
 const bytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
@@ -36,14 +44,33 @@ export function detailed(r: FullAnalysis): ConnectionReport[] {
   return r.connections.filter((c) => keep.has(c.index));
 }
 
-export function charts(r: FullAnalysis): Chart[] {
+/**
+ * Every chart of the report. `traces` (tcp/trace.ts, a second read of the capture) gives the
+ * time–sequence and bytes-in-flight charts of the drawn connections; without it (a capture read
+ * from standard input cannot be read twice) those are left out and the report says so.
+ */
+export function charts(r: FullAnalysis, traces: Map<number, ConnectionTrace> | null = null): Chart[] {
   const out: Chart[] = [];
   if (r.app.clients.length) out.push({ id: 'timeline', title: 'Timeline of the experiment', svg: timelineSvg(r.app, r.capture.duration) });
   for (const c of detailed(r)) {
     const l = label(r, c);
     out.push({ id: `ladder-${c.index}`, title: `tcp.stream ${c.index}: handshake and teardown`, svg: ladderSvg(c, l.client, l.server) });
-    out.push({ id: `sizes-${c.index}-c2s`, title: `tcp.stream ${c.index}: segment sizes ${l.client}→${l.server}`, svg: barsSvg('histogram', `Segment sizes ${l.client}→${l.server} (payload bytes)`, histogramBars(c.clientToServer), 'payload bytes per segment', 'segments') });
-    out.push({ id: `sizes-${c.index}-s2c`, title: `tcp.stream ${c.index}: segment sizes ${l.server}→${l.client}`, svg: barsSvg('histogram', `Segment sizes ${l.server}→${l.client} (payload bytes)`, histogramBars(c.serverToClient), 'payload bytes per segment', 'segments') });
+    const tr = traces?.get(c.index);
+    if (tr) {
+      const dirs = ([['c2s', tr.c2s, l.client, l.server], ['s2c', tr.s2c, l.server, l.client]] as const);
+      // each direction that carried data; a connection without any still gets its (empty) graph
+      const drawn = dirs.filter(([, d]) => d.segmentCount > 0);
+      for (const [k, d, from, to] of drawn.length ? drawn : dirs.slice(0, 1)) {
+        const tsTitle = `Time–sequence graph, ${from}→${to} (tcp.stream ${c.index})`;
+        out.push({ id: `tsg-${c.index}-${k}`, title: tsTitle, svg: timeSequenceSvg(d, tsTitle, from, to) });
+        if (d.segmentCount === 0) continue;
+        const flTitle = `Bytes in flight and ${to}'s window, ${from}→${to} (tcp.stream ${c.index})`;
+        const fl = flightSvg(d, flTitle, from, to);
+        out.push({ id: `flight-${c.index}-${k}`, title: flTitle, svg: fl.svg, words: fl.words });
+      }
+    }
+    out.push({ id: `sizes-${c.index}-c2s`, title: `tcp.stream ${c.index}: segment sizes ${l.client}→${l.server}`, svg: barsSvg('histogram', `Segment sizes, ${l.client}→${l.server} (tcp.stream ${c.index}, payload bytes)`, histogramBars(c.clientToServer), 'payload bytes per segment', 'segments') });
+    out.push({ id: `sizes-${c.index}-s2c`, title: `tcp.stream ${c.index}: segment sizes ${l.server}→${l.client}`, svg: barsSvg('histogram', `Segment sizes, ${l.server}→${l.client} (tcp.stream ${c.index}, payload bytes)`, histogramBars(c.serverToClient), 'payload bytes per segment', 'segments') });
     const tp = (d: DirectionReport): Array<[number, number]> => d.throughput.bytesPerBin.map((b, i) => [c.start + (i + 0.5) * d.throughput.binSeconds, (b * 8) / d.throughput.binSeconds / 1e6]);
     out.push({ id: `throughput-${c.index}`, title: `tcp.stream ${c.index}: throughput over time`, svg: linesSvg('throughput', `Throughput, tcp.stream ${c.index} (Mbit/s)`, [{ name: `${l.client}→${l.server}`, points: tp(c.clientToServer), dots: false }, { name: `${l.server}→${l.client}`, points: tp(c.serverToClient), dots: false }], 'seconds since the capture began', 'Mbit/s') });
     out.push({ id: `rtt-${c.index}`, title: `tcp.stream ${c.index}: RTT over time`, svg: linesSvg('rtt', `RTT samples, tcp.stream ${c.index} (ms)`, [{ name: `data ${l.client}→${l.server}`, points: c.clientToServer.rtt.series.map(([t, v]) => [c.start + t, v]) }, { name: `data ${l.server}→${l.client}`, points: c.serverToClient.rtt.series.map(([t, v]) => [c.start + t, v]) }], 'seconds since the capture began', 'ms (data segment → its ACK)') });
@@ -117,9 +144,13 @@ function tables(r: FullAnalysis): Record<string, Table> {
   return { conns, sizes, flags, causes, streams, plays, relays, messages };
 }
 
+const NO_TRACE = 'The time–sequence and bytes-in-flight graphs need a second read of the capture: they are drawn when the capture is a file (not standard input).';
+
 const READING = [
   ['The three-way handshake', 'Each connection starts with SYN (client), SYN-ACK (server), ACK (client): see the ladder diagrams. The time from the SYN to that last ACK is the initial RTT (iRTT). Both SYNs carry options: MSS (the largest segment each side accepts), window scale (WS) and SACK permission.'],
   ['Segment sizes', 'Bulk transfers fill segments up to the MSS; the histograms show a tall bar at the MSS and smaller segments at the ends of writes. Segments larger than the MSS mean the capture saw them before the network card (or kernel) split them: offloads were on.'],
+  ['The time–sequence graph', 'As tcptrace draws it: time to the right, sequence numbers up. Each data segment is a vertical bar from its first byte to its last; a steady climb is a steady transfer, its slope the throughput. The green ACK line follows below (what the receiver has), the yellow window edge above (ACK + window: the most the sender may send). Retransmissions (red, orange for fast, magenta for spurious) sit back at bytes already sent; SACK blocks (purple) show what arrived beyond a hole; diamonds mark zero windows. Slow start curves upward; a loss shows a flat spell then a red bar.'],
+  ['Bytes in flight', 'Bytes sent and not yet acknowledged (SACKed bytes taken out), against the receiver\'s window. When the flight reaches the window, the receiver limits the sender; when it stays below, the congestion window (the network) or the application does.'],
   ['Retransmissions and friends', 'A retransmission sends bytes again; duplicate ACKs before a fast retransmission show the receiver asking for the missing byte. Each finding below has the Wireshark display filter that lists exactly those packets.'],
   ['The streams', 'Songs travel as DATA frames of our protocol inside the TCP byte stream. Each transfer is checked against the sha256 its sender announced.'],
   ['The relay', 'In a relay, client A sends its song to the server, which forwards each chunk to client B. The per-chunk delay is the time between the chunk\'s last byte arriving from A and its first byte leaving for B, both seen at the server.'],
@@ -158,16 +189,24 @@ export function renderHtml(r: FullAnalysis, cs: Chart[]): string {
   const f = findings(r);
   const chart = (id: string): string => cs.find((c) => c.id === id)?.svg ?? '';
   const shown = detailed(r);
+  /** A connection's time–sequence graphs, each with its bytes-in-flight chart and that chart's reading. */
+  const tsg = (i: number): string => {
+    const mine = cs.filter((c) => c.id.startsWith(`tsg-${i}-`) || c.id.startsWith(`flight-${i}-`));
+    if (!mine.length) return '';
+    return `<div class="charts">${mine.map((c) => c.svg).join('')}</div>${mine.filter((c) => c.words).map((c) => `<p class="alt">${esc(c.words!)}</p>`).join('')}`;
+  };
   const byConn = shown.map((c) => {
     const l = label(r, c);
     const retx = toldRetransmissions(r, c);
     return `<section class="conn"><h3>tcp.stream ${c.index}: ${esc(l.client)} ${esc(`${c.client.ip}:${c.client.port}`)} ⇄ ${esc(l.server)} ${esc(`${c.server.ip}:${c.server.port}`)}</h3>
 <p>Wireshark: <code>${esc(c.filter)}</code> · initial RTT ${c.handshake.initialRttMs === null ? '—' : `${c.handshake.initialRttMs.toFixed(3)} ms`} · negotiated MSS ${c.handshake.negotiated.mss ?? '—'} · state ${esc(c.state)} · history <code>${esc(c.history)}</code></p>
 <div class="charts">${chart(`ladder-${c.index}`)}</div>
+${tsg(c.index)}
 <div class="charts">${chart(`sizes-${c.index}-c2s`)}${chart(`sizes-${c.index}-s2c`)}${chart(`throughput-${c.index}`)}${chart(`rtt-${c.index}`)}</div>
 ${retx.rows.length ? `<h4>Retransmissions, and why</h4>${htmlTable(retx)}` : ''}</section>`;
   }).join('\n');
   const relayCharts = r.app.relays.map((_, i) => chart(`relay-${i}`)).join('');
+  const traced = cs.some((c) => c.id.startsWith('tsg-'));
   const m = r.manifest;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -180,7 +219,7 @@ th,td{border:1px solid #d1d5db;padding:3px 6px;text-align:left;vertical-align:to
 td code{word-break:break-all}
 code{background:#f3f4f6;padding:1px 4px;border-radius:3px;font-size:12px}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{border:1px solid #e5e7eb;border-radius:6px;max-width:100%;height:auto}
-.findings li{margin:4px 0}.muted{color:#555}dl.reading dt{font-weight:bold;margin-top:6px}
+.alt{color:#333;font-size:13px;margin:4px 0}.findings li{margin:4px 0}.muted{color:#555}dl.reading dt{font-weight:bold;margin-top:6px}
 </style></head><body>
 <h1>tcp-audio-lab report</h1>
 <p class="muted">${headline(r).map(esc).join('<br>')}</p>
@@ -204,6 +243,7 @@ ${t.causes!.rows.length ? `${htmlTable(t.causes!)}<p class="muted">Wireshark say
 <h3>Messages</h3>${htmlTable(t.messages!)}
 <h2 id="per-connection">Each connection</h2>
 ${shown.length < r.connections.length ? `<p class="muted">The ${shown.length} busiest of ${r.connections.length} connections are drawn; the tables above list them all.</p>` : ''}
+${traced || shown.length === 0 ? '' : `<p class="muted">${esc(NO_TRACE)}</p>`}
 ${byConn}
 <p class="muted">Generated by tcp-audio-lab from ${esc(r.capture.file)} (${esc(r.capture.format)}). Schema: docs/report-schema.md.</p>
 </body></html>
@@ -228,8 +268,10 @@ export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
   out.push('', '### Messages', '', mdTable(t.messages!), '', '## Each connection', '');
   const shown = detailed(r);
   if (shown.length < r.connections.length) out.push(`The ${shown.length} busiest of ${r.connections.length} connections are drawn; the tables above list them all.`, '');
+  if (shown.length && !cs.some((x) => x.id.startsWith('tsg-'))) out.push(NO_TRACE, '');
   for (const c of shown) {
-    out.push(`### tcp.stream ${c.index}`, '', `Wireshark: \`${c.filter}\``, '', img(`ladder-${c.index}`), '', img(`sizes-${c.index}-c2s`), img(`sizes-${c.index}-s2c`), '', img(`throughput-${c.index}`), img(`rtt-${c.index}`), '');
+    const ts = cs.filter((x) => x.id.startsWith(`tsg-${c.index}-`) || x.id.startsWith(`flight-${c.index}-`));
+    out.push(`### tcp.stream ${c.index}`, '', `Wireshark: \`${c.filter}\``, '', img(`ladder-${c.index}`), '', ...ts.flatMap((x) => [img(x.id), ...(x.words ? ['', x.words] : []), '']), img(`sizes-${c.index}-c2s`), img(`sizes-${c.index}-s2c`), '', img(`throughput-${c.index}`), img(`rtt-${c.index}`), '');
     const retx = toldRetransmissions(r, c);
     if (retx.rows.length) out.push('#### Retransmissions, and why', '', mdTable(retx), '');
   }
@@ -240,9 +282,13 @@ export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
 
 export interface WrittenReport { json: string; html: string; md: string; charts: string[] }
 
-/** Writes report.json, report.html, report.md and charts/*.svg into `dir`. */
-export async function writeReport(r: FullAnalysis, dir: string): Promise<WrittenReport> {
-  const cs = charts(r);
+/**
+ * Writes report.json, report.html, report.md and charts/*.svg into `dir`. `capture`, the file the
+ * analysis read, is read again for the time–sequence graphs (not when it is standard input, `-`).
+ */
+export async function writeReport(r: FullAnalysis, dir: string, capture: string | null = null): Promise<WrittenReport> {
+  const traces = capture && capture !== '-' ? traceConnections(capture, detailed(r).map((c) => c.index)) : null;
+  const cs = charts(r, traces);
   await mkdir(join(dir, 'charts'), { recursive: true });
   const files = cs.map((c) => join(dir, 'charts', `${c.id}.svg`));
   const w: WrittenReport = { json: join(dir, 'report.json'), html: join(dir, 'report.html'), md: join(dir, 'report.md'), charts: files };

@@ -1,7 +1,9 @@
 /**
  * Charts as self-contained SVG strings (no scripts, no fonts to fetch): a ladder diagram, bar
  * histograms, line charts over time, and the experiment's timeline. Every chart carries a class
- * `chart` and a data-kind attribute, and draws at least one mark per data point it was given.
+ * `chart` and a data-kind attribute, a <title> naming it and a <desc> saying in words what it
+ * shows (its text alternative, both referenced by aria-labelledby), and draws at least one mark per
+ * data point it was given.
  */
 import type { ConnectionReport } from '../analyze.ts';
 import type { AppReport } from '../app/index.ts';
@@ -11,12 +13,17 @@ export const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => 
 const FONT = 'font-family="system-ui, sans-serif" font-size="11"';
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4d7c0f', '#be185d'];
 
-function open(kind: string, w: number, h: number, title: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-kind="${kind}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(title)}" ${FONT}><title>${esc(title)}</title><rect width="${w}" height="${h}" fill="#fff"/>`;
+/** An id for a chart's title and description, from its title (titles are unique within a report). */
+const slug = (s: string): string => s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+
+/** The opening of a chart: its <title>, its <desc> (the text alternative) and a white ground. */
+export function open(kind: string, w: number, h: number, title: string, desc: string): string {
+  const id = `chart-${slug(`${kind} ${title}`)}`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-kind="${kind}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-labelledby="${id}-t ${id}-d" ${FONT}><title id="${id}-t">${esc(title)}</title><desc id="${id}-d">${esc(desc)}</desc><rect width="${w}" height="${h}" fill="#fff"/>`;
 }
 
 /** "Nice" tick values covering [0, max]. */
-function ticks(max: number, n = 5): number[] {
+export function ticks(max: number, n = 5): number[] {
   if (!(max > 0)) return [0, 1];
   const raw = max / n;
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -27,9 +34,9 @@ function ticks(max: number, n = 5): number[] {
 }
 
 /** Tick label alignment: the first starts at its tick, the last ends at it, the others centre on it. */
-const edgeAnchor = (i: number, last: number): string => (i === 0 ? 'start' : i === last ? 'end' : 'middle');
+export const edgeAnchor = (i: number, last: number): string => (i === 0 ? 'start' : i === last ? 'end' : 'middle');
 
-const fmt = (v: number): string => (Math.abs(v) >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e4 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
+export const fmt = (v: number): string => (Math.abs(v) >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e4 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
 
 /** A ladder step's window as a student needs it: a SYN's is never scaled; later ones are the field times 2^WS. */
 export function windowWords(s: { flags: string; window: number; windowScale: number | null }): string {
@@ -47,7 +54,10 @@ export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel:
   const h = top + Math.max(1, steps.length) * rowH + 24;
   const xc = 190;
   const xs = 610;
-  const parts = [open('ladder', w, h, `Handshake and teardown of tcp.stream ${c.index}`)];
+  const desc = steps.length
+    ? `${steps.length} packets: ${steps.map((s) => `frame ${s.frame} ${s.fromClient ? `${clientLabel}→${serverLabel}` : `${serverLabel}→${clientLabel}`} ${s.flags} at ${(s.t * 1000).toFixed(3)} ms`).join('; ')}`
+    : 'no handshake or teardown packets in the capture';
+  const parts = [open('ladder', w, h, `Handshake and teardown of tcp.stream ${c.index}`, desc)];
   parts.push(`<text x="${xc}" y="20" text-anchor="middle" font-weight="bold">${esc(clientLabel)}</text><text x="${xc}" y="36" text-anchor="middle" fill="#555">${esc(`${c.client.ip}:${c.client.port}`)}</text>`);
   parts.push(`<text x="${xs}" y="20" text-anchor="middle" font-weight="bold">${esc(serverLabel)}</text><text x="${xs}" y="36" text-anchor="middle" fill="#555">${esc(`${c.server.ip}:${c.server.port}`)}</text>`);
   parts.push(`<line x1="${xc}" y1="${top - 10}" x2="${xc}" y2="${h - 10}" stroke="#333" stroke-width="2"/><line x1="${xs}" y1="${top - 10}" x2="${xs}" y2="${h - 10}" stroke="#333" stroke-width="2"/>`);
@@ -70,7 +80,7 @@ export function ladderSvg(c: ConnectionReport, clientLabel: string, serverLabel:
 }
 
 /** The frame both charts share: title, a y axis from 0 with gridlines at "nice" ticks, the plot area. */
-function plot(kind: string, title: string, ymax: number, bottom: number) {
+function plot(kind: string, title: string, desc: string, ymax: number, bottom: number) {
   const w = 560;
   const h = 260;
   const m = { l: 66, r: 12, t: 28, b: bottom };
@@ -79,7 +89,7 @@ function plot(kind: string, title: string, ymax: number, bottom: number) {
   const ys = ticks(ymax);
   const ytop = ys[ys.length - 1]!;
   const Y = (v: number): number => m.t + ph - (v / ytop) * ph;
-  const parts = [open(kind, w, h, title), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  const parts = [open(kind, w, h, title, desc), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
   for (const v of ys) parts.push(`<line x1="${m.l}" x2="${w - m.r}" y1="${Y(v)}" y2="${Y(v)}" stroke="#eee"/><text x="${m.l - 6}" y="${Y(v) + 4}" text-anchor="end">${fmt(v)}</text>`);
   /** The x axis and both axis labels; closes the SVG. */
   const close = (xLabel: string, yLabel: string): string => {
@@ -94,7 +104,9 @@ export interface Bar { label: string; value: number }
 
 /** Vertical bar chart (histograms). */
 export function barsSvg(kind: string, title: string, bars: Bar[], xLabel: string, yLabel: string): string {
-  const { m, pw, ph, Y, parts, close } = plot(kind, title, Math.max(1, ...bars.map((b) => b.value)), 56);
+  const top = bars.reduce((a, b) => (b.value > a.value ? b : a), { label: '', value: -1 });
+  const desc = bars.length ? `${bars.length} bars of ${yLabel} by ${xLabel}, ${bars[0]!.label} to ${bars[bars.length - 1]!.label}, ${bars.reduce((n, b) => n + b.value, 0)} in all; the tallest: ${top.label} (${top.value})` : `no ${yLabel}`;
+  const { m, pw, ph, Y, parts, close } = plot(kind, title, desc, Math.max(1, ...bars.map((b) => b.value)), 56);
   const bw = pw / Math.max(1, bars.length);
   bars.forEach((b, i) => {
     const bh = m.t + ph - Y(b.value);
@@ -112,7 +124,7 @@ export function linesSvg(kind: string, title: string, series: ChartLine[], xLabe
   const all = series.flatMap((s) => s.points);
   const xmax = Math.max(1e-9, ...all.map((p) => p[0]));
   const xmin = Math.min(xmax, ...all.map((p) => p[0]));
-  const { w, h, m, pw, ph, Y, parts, close } = plot(kind, title, Math.max(1e-9, ...all.map((p) => p[1])), 44);
+  const { w, h, m, pw, ph, Y, parts, close } = plot(kind, title, linesDesc(series, xLabel, yLabel), Math.max(1e-9, ...all.map((p) => p[1])), 44);
   const X = (v: number): number => m.l + ((v - xmin) / Math.max(1e-9, xmax - xmin)) * pw;
   for (let i = 0; i <= 4; i++) {
     const v = xmin + ((xmax - xmin) * i) / 4;
@@ -129,6 +141,16 @@ export function linesSvg(kind: string, title: string, series: ChartLine[], xLabe
   if (all.length === 0) parts.push(`<text x="${w / 2}" y="${h / 2}" text-anchor="middle" fill="#555">no samples</text>`);
   parts.push(`<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${m.t + ph}" stroke="#333"/>`);
   return close(xLabel, yLabel);
+}
+
+/** A line chart in words: each series' samples, time span, and range of values. */
+function linesDesc(series: ChartLine[], xLabel: string, yLabel: string): string {
+  const parts = series.map((s) => {
+    if (s.points.length === 0) return `${s.name}: no samples`;
+    const ys = s.points.map((p) => p[1]);
+    return `${s.name}: ${s.points.length} samples from ${fmt(s.points[0]![0])} to ${fmt(s.points[s.points.length - 1]![0])}, ${fmt(Math.min(...ys))} to ${fmt(Math.max(...ys))}`;
+  });
+  return `${yLabel} against ${xLabel}. ${parts.join('; ')}`;
 }
 
 const TYPE_COLOR: Record<string, string> = {
@@ -148,7 +170,8 @@ export function timelineSvg(app: AppReport, duration: number): string {
   const pw = w - m.l - m.r;
   const end = Math.max(duration, ...app.timeline.map((e) => e.t), 1e-6);
   const X = (t: number): number => m.l + (t / end) * pw;
-  const parts = [open('timeline', w, h, 'Timeline of the experiment'), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">What each client did, and when</text>`];
+  const desc = `${lanes.length} clients over ${(end * 1000).toFixed(0)} ms: ${lanes.map((l) => `${l.name} ${app.timeline.filter((e) => e.conn === l.conn).length} messages, ${app.streams.filter((s) => s.conn === l.conn).length} streams`).join('; ')}`;
+  const parts = [open('timeline', w, h, 'Timeline of the experiment', desc), `<text x="${w / 2}" y="16" text-anchor="middle" font-weight="bold">What each client did, and when</text>`];
   for (let i = 0; i <= 8; i++) {
     const t = (end * i) / 8;
     parts.push(`<line x1="${X(t)}" x2="${X(t)}" y1="${m.t}" y2="${h - m.b}" stroke="#eee"/><text x="${X(t)}" y="${h - m.b + 14}" text-anchor="${edgeAnchor(i, 8)}">${(t * 1000).toFixed(t * 1000 < 10 ? 1 : 0)} ms</text>`);

@@ -26,6 +26,8 @@ export interface PacketRecord {
   conn: TcpConnection;
   fromA: boolean;
   flags: number;
+  /** The decoded packet (reused: valid during the call). */
+  packet: DecodedPacket;
 }
 
 export class TcpTracker {
@@ -36,7 +38,7 @@ export class TcpTracker {
   onPayload: PayloadSink | undefined;
   /** Called after each TCP packet with its analysis flags; the record is reused (valid during the call). */
   onAnalyzed: ((rec: PacketRecord) => void) | undefined;
-  private readonly rec: PacketRecord = { frame: 0, conn: null as unknown as TcpConnection, fromA: false, flags: 0 };
+  private readonly rec: PacketRecord = { frame: 0, conn: null as unknown as TcpConnection, fromA: false, flags: 0, packet: packet.newDecodedPacket() };
 
   /**
    * Follows one decoded TCP packet. Its time (seconds since the capture began) comes in `p.time`, a
@@ -119,7 +121,7 @@ export class TcpTracker {
     if (bits & 0x0001) conn.mark('t', fromA);
     if (this.onAnalyzed) {
       const rec = this.rec;
-      rec.frame = frame; rec.conn = conn; rec.fromA = fromA; rec.flags = bits;
+      rec.frame = frame; rec.conn = conn; rec.fromA = fromA; rec.flags = bits; rec.packet = p;
       this.onAnalyzed(rec);
     }
   }

@@ -106,7 +106,7 @@ export const analyzeCommand: Command = {
         const t1 = performance.now();
         // the HTML/SVG rendering loads only when a report is asked for
         const { writeReport } = await import('../../analysis/report/report.ts');
-        const w = await writeReport(r, out);
+        const w = await writeReport(r, out, file);
         process.stderr.write(`report written in ${fmtMs(performance.now() - t1)}: ${w.html}\n        ${w.md}\n        ${w.json}\n`);
       }
       if (target) writeJson(target, r);

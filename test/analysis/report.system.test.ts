@@ -144,6 +144,33 @@ describe('report files', () => {
       expect(c.marks).toBeGreaterThan(0);
       expect(c.w).toBeGreaterThan(100);
     }
+    // every chart is titled and has a text alternative, both referenced from the chart (ids unique)
+    const named = await page.$$eval('svg.chart', (els) => els.map((e) => {
+      const ids = (e.getAttribute('aria-labelledby') ?? '').split(' ').filter(Boolean);
+      const resolved = ids.map((id: string) => e.ownerDocument.querySelectorAll(`[id="${id}"]`).length);
+      return { title: e.querySelector(':scope > title')?.textContent ?? '', desc: e.querySelector(':scope > desc')?.textContent ?? '', ids: ids.length, resolved };
+    }));
+    for (const n of named) {
+      expect(n.title.length).toBeGreaterThan(5);
+      expect(n.desc.length).toBeGreaterThan(10);
+      expect([n.ids, n.resolved]).toEqual([2, [1, 1]]);
+    }
+    // a time–sequence graph for each drawn connection, with its segments, ACK line and title
+    const tsg = await page.$$eval('section.conn', (secs) => secs.map((sec) => [...sec.querySelectorAll('svg[data-kind=time-sequence]')].map((g) => ({
+      title: g.querySelector(':scope > title')?.textContent ?? '',
+      segments: Number(g.querySelector('.segments')?.getAttribute('data-segments') ?? 0),
+      ack: g.querySelectorAll('.ack-line').length,
+    }))));
+    expect(tsg).toHaveLength(report.connections.length);
+    for (const graphs of tsg) {
+      expect(graphs.length).toBeGreaterThan(0);
+      for (const g of graphs) {
+        expect(g.title).toMatch(/^Time–sequence graph, \S+→\S+ \(tcp\.stream \d+\)$/);
+        expect(g.segments).toBeGreaterThan(0);
+        expect(g.ack).toBe(1);
+      }
+    }
+    expect(kinds.has('bytes-in-flight')).toBe(true);
     // at 1280 px no table needs a horizontal scroll bar: long cells (filters) wrap
     const wide = await page.$$eval('table', (els) => els.filter((t) => t.scrollWidth > t.clientWidth + 1).map((t) => `${t.previousElementSibling?.textContent ?? '?'}: ${t.scrollWidth} > ${t.clientWidth}`));
     expect(wide).toEqual([]);
@@ -156,6 +183,8 @@ describe('report files', () => {
     await page.screenshot({ path: join(shots, 'report-top.png') });
     await page.locator('svg[data-kind=ladder]').first().screenshot({ path: join(shots, 'report-ladder.png') });
     await page.locator('svg[data-kind=timeline]').screenshot({ path: join(shots, 'report-timeline.png') });
+    await page.locator('svg[data-kind=time-sequence]').first().screenshot({ path: join(shots, 'report-time-sequence.png') });
+    await page.locator('svg[data-kind=bytes-in-flight]').first().screenshot({ path: join(shots, 'report-bytes-in-flight.png') });
     await page.screenshot({ path: join(shots, 'report-full.png'), fullPage: true });
     expect(existsSync(join(shots, 'report-ladder.png'))).toBe(true);
     await page.close();

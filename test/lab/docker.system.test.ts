@@ -83,6 +83,8 @@ describe('docker compose lab', () => {
         expect(c.serverToClient.aboveMss).toBe(0);
         expect(c.clientToServer.aboveMss).toBe(0);
         // a clean link is clean: the clients' receive buffers hold the first window's burst
+        // (on failure the retransmissions, each with its cause and frames, say what happened)
+        expect({ s2c: c.serverToClient.retransmissions, c2s: c.clientToServer.retransmissions }).toEqual({ s2c: [], c2s: [] });
         expect([c.serverToClient.flags.retransmission, c.clientToServer.flags.retransmission]).toEqual([0, 0]);
       }
       const report = JSON.parse(await readFile(join(r.runDir, 'report.json'), 'utf8')) as FullAnalysis;
@@ -122,7 +124,10 @@ describe('docker compose lab', () => {
       expect(toB.serverToClient.retransmissions.length).toBeGreaterThan(0);
       // TCP repaired the loss: the relayed song still arrived intact
       expect(report.app.relays.every((x) => x.intact)).toBe(true);
-      expect(await readFile(join(r.runDir, 'report.html'), 'utf8')).toContain('tcp.analysis.retransmission');
+      const html = await readFile(join(r.runDir, 'report.html'), 'utf8');
+      expect(html).toContain('tcp.analysis.retransmission');
+      expect(html).toContain('Retransmissions, and why');
+      expect(html).toMatch(/frame \d+ resends seq \d+ \(\d+ bytes\)/);
     }
   });
 

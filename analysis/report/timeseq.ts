@@ -1,0 +1,264 @@
+/**
+ * The pictures of one direction of a connection that tcptrace's xplot and Wireshark's TCP Stream
+ * Graphs made familiar, drawn from a second pass over the capture (tcp/trace.ts):
+ *
+ * - the time–sequence graph: each data segment a vertical bar from its first to its last byte
+ *   (flagged ones in their own colours), the ACK line, the receiver's window edge above it
+ *   (ACK + window: the highest byte the sender may send), the SACK blocks beside the ACK line and
+ *   zero windows marked on it;
+ * - bytes in flight (sent, not yet ACKed nor SACKed) against the receiver's window: where the two
+ *   meet, the receiver's window limits the sender; below it, the network or the application does.
+ *
+ * Both draw at most a mark per pixel column for ordinary segments and ACKs (a long transfer has
+ * far more segments than the chart has pixels); flagged segments and zero windows keep a mark each.
+ */
+import { A } from '../tcp/flags.ts';
+import type { DirectionTrace } from '../tcp/trace.ts';
+import { edgeAnchor, esc, fmt, open, ticks } from './svg.ts';
+
+const W = 760;
+const H = 400;
+const M = { l: 70, r: 16, t: 46, b: 40 };
+const PW = W - M.l - M.r;
+const PH = H - M.t - M.b;
+
+/** Flagged segments drawn on their own, in their own colours (the first flag that matches). */
+const KINDS: Array<{ bit: number; name: string; color: string }> = [
+  { bit: A.SPURIOUS_RETRANSMISSION, name: 'spurious retransmission', color: '#c026d3' },
+  { bit: A.FAST_RETRANSMISSION, name: 'fast retransmission', color: '#ea580c' },
+  { bit: A.RETRANSMISSION, name: 'retransmission', color: '#dc2626' },
+  { bit: A.OUT_OF_ORDER, name: 'out of order', color: '#0891b2' },
+  { bit: A.ZERO_WINDOW_PROBE, name: 'zero-window probe', color: '#854d0e' },
+];
+const DATA = '#1f2937';
+const ACK_LINE = '#16a34a';
+const WINDOW_LINE = '#ca8a04';
+const SACK = '#9333ea';
+/** Flagged segments drawn one by one; past this, one mark per pixel column and kind. */
+const MAX_FLAGGED = 600;
+
+const kindOf = (flags: number): number => KINDS.findIndex((k) => (flags & k.bit) !== 0);
+
+/** Bytes as a student reads them on an axis or in a sentence. */
+const bytesWords = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} B`);
+
+interface Frame { x0: number; x1: number; X: (t: number) => number; col: (t: number) => number }
+
+function timeFrame(d: DirectionTrace): Frame {
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  for (let i = 0; i < d.segments.n; i++) { const t = d.segment(i)[0]; if (t < x0) x0 = t; if (t > x1) x1 = t; }
+  for (let i = 0; i < d.acks.n; i++) { const t = d.ackTime(i); if (t < x0) x0 = t; if (t > x1) x1 = t; }
+  if (!(x1 >= x0)) { x0 = 0; x1 = 1; }
+  if (x1 - x0 < 1e-6) x1 = x0 + 1e-3;
+  const X = (t: number): number => M.l + ((t - x0) / (x1 - x0)) * PW;
+  return { x0, x1, X, col: (t) => Math.min(PW - 1, Math.max(0, Math.floor(X(t) - M.l))) };
+}
+
+/** The time axis (seconds since the capture began), the y axis and its title; returns the closing markup. */
+function axes(f: Frame, ys: number[], Y: (v: number) => number, yLabel: string, yFmt: (v: number) => string): string {
+  const out: string[] = [];
+  for (const v of ys) out.push(`<line x1="${M.l}" x2="${W - M.r}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="#eee"/><text x="${M.l - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${yFmt(v)}</text>`);
+  // as many decimals as tell the ticks apart (a 40 ms transfer a second into the capture: 1.030, 1.038…)
+  const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10((f.x1 - f.x0) / 5))));
+  for (let i = 0; i <= 5; i++) {
+    const t = f.x0 + ((f.x1 - f.x0) * i) / 5;
+    out.push(`<text x="${f.X(t).toFixed(1)}" y="${M.t + PH + 14}" text-anchor="${edgeAnchor(i, 5)}">${t.toFixed(decimals)}</text>`);
+  }
+  out.push(`<line x1="${M.l}" y1="${M.t + PH}" x2="${W - M.r}" y2="${M.t + PH}" stroke="#333"/><line x1="${M.l}" y1="${M.t}" x2="${M.l}" y2="${M.t + PH}" stroke="#333"/>`);
+  out.push(`<text x="${W / 2}" y="${H - 6}" text-anchor="middle" fill="#555">seconds since the capture began</text><text x="14" y="${M.t + PH / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 14 ${M.t + PH / 2})">${esc(yLabel)}</text>`);
+  return out.join('');
+}
+
+function legend(items: Array<[string, string, string]>): string {
+  let x = M.l;
+  return items.map(([name, color, shape]) => {
+    const mark = shape === 'bar' ? `<rect x="${x}" y="${M.t - 20}" width="3" height="12" fill="${color}"/>` : shape === 'diamond' ? `<path d="M${x + 5},${M.t - 20} l5,6 l-5,6 l-5,-6 z" fill="none" stroke="${color}" stroke-width="1.5"/>` : `<line x1="${x}" x2="${x + 12}" y1="${M.t - 14}" y2="${M.t - 14}" stroke="${color}" stroke-width="2"/>`;
+    const out = `${mark}<text x="${x + 16}" y="${M.t - 10}">${esc(name)}</text>`;
+    x += 26 + name.length * 5.6;
+    return out;
+  }).join('');
+}
+
+export interface TimeSequenceText { title: string; desc: string }
+
+/** The time–sequence graph of one direction; `sender`/`receiver` name its ends. */
+export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string, receiver: string): string {
+  const f = timeFrame(d);
+  let ymax = 1;
+  let sent = 0;
+  for (let i = 0; i < d.segments.n; i++) { const [, seq, len] = d.segment(i); if (seq + len > ymax) ymax = seq + len; }
+  sent = ymax;
+  let edgeMax = 0;
+  for (let i = 0; i < d.acks.n; i++) { const a = d.ack(i); if (a.ack + a.window > edgeMax) edgeMax = a.ack + a.window; if (a.ack > ymax) ymax = a.ack; }
+  // the window edge may lie far above the data (a large window): the chart follows the data and clips it
+  const clipped = edgeMax > ymax * 1.25;
+  ymax = Math.max(ymax, clipped ? ymax * 1.25 : edgeMax);
+  const ys = ticks(ymax);
+  const ytop = ys[ys.length - 1]!;
+  const Y = (v: number): number => M.t + PH - (Math.min(v, ytop) / ytop) * PH;
+  const counts = KINDS.map(() => 0);
+  // ordinary segments: one bar per pixel column, from the lowest first byte to the highest last one
+  const lo = new Float64Array(PW).fill(Infinity);
+  const hi = new Float64Array(PW).fill(-Infinity);
+  const flagged: string[] = [];
+  const flaggedCols = KINDS.map(() => new Map<number, [number, number, number]>());
+  for (let i = 0; i < d.segments.n; i++) {
+    const [t, seq, len, flags, frame] = d.segment(i);
+    const k = kindOf(flags);
+    if (k < 0) {
+      const c = f.col(t);
+      if (seq < lo[c]!) lo[c] = seq;
+      if (seq + len > hi[c]!) hi[c] = seq + len;
+      continue;
+    }
+    counts[k]!++;
+    if (counts[k]! <= MAX_FLAGGED) {
+      const x = f.X(t).toFixed(1);
+      flagged.push(`<line class="mark seg-${k}" x1="${x}" x2="${x}" y1="${Y(seq).toFixed(1)}" y2="${Y(seq + len).toFixed(1)}" stroke="${KINDS[k]!.color}" stroke-width="2.5"><title>${esc(`frame ${frame}: ${KINDS[k]!.name}, seq ${seq}, ${len} bytes, ${(t * 1000).toFixed(3)} ms`)}</title></line>`);
+    } else {
+      const cols = flaggedCols[k]!;
+      const c = f.col(t);
+      const v = cols.get(c);
+      cols.set(c, v ? [Math.min(v[0], seq), Math.max(v[1], seq + len), v[2] + 1] : [seq, seq + len, 1]);
+    }
+  }
+  let bars = '';
+  for (let c = 0; c < PW; c++) if (hi[c]! > -Infinity) bars += `M${(M.l + c + 0.5).toFixed(1)},${Y(lo[c]!).toFixed(1)}V${Math.min(Y(hi[c]!), Y(lo[c]!) - 1).toFixed(1)}`;
+  flaggedCols.forEach((cols, k) => {
+    for (const [c, [a, b]] of cols) flagged.push(`<line class="mark seg-${k}" x1="${M.l + c + 0.5}" x2="${M.l + c + 0.5}" y1="${Y(a).toFixed(1)}" y2="${Y(b).toFixed(1)}" stroke="${KINDS[k]!.color}" stroke-width="2.5"/>`);
+  });
+  // the ACK line and the window edge: steps, the last value in each pixel column
+  let ackPath = '';
+  let winPath = '';
+  let sackPath = '';
+  const zero: string[] = [];
+  let lastCol = -1;
+  let zeroWindows = 0;
+  let sacks = 0;
+  for (let i = 0; i < d.acks.n; i++) {
+    const a = d.ack(i);
+    const x = f.X(a.t).toFixed(1);
+    const c = f.col(a.t);
+    const step = (path: string, y: number): string => (path ? `${path}H${x}V${y.toFixed(1)}` : `M${x},${y.toFixed(1)}`);
+    if (c !== lastCol || i === d.acks.n - 1 || a.window === 0) {
+      ackPath = step(ackPath, Y(a.ack));
+      winPath = step(winPath, Y(a.ack + a.window));
+      lastCol = c;
+    }
+    if (a.sack.length) {
+      sacks++;
+      for (const [l, r] of a.sack) if (r > l) sackPath += `M${(f.X(a.t) + 1.5).toFixed(1)},${Y(l).toFixed(1)}V${Math.min(Y(r), Y(l) - 1).toFixed(1)}`;
+    }
+    if (a.window === 0 && a.flags & A.ZERO_WINDOW) {
+      zeroWindows++;
+      if (zeroWindows <= MAX_FLAGGED) zero.push(`<path class="mark zero-window" d="M${x},${(Y(a.ack) - 6).toFixed(1)} l5,6 l-5,6 l-5,-6 z" fill="none" stroke="#dc2626" stroke-width="1.5"><title>${esc(`frame ${a.frame}: zero window, ${receiver} can take nothing more (ACK ${a.ack})`)}</title></path>`);
+    }
+  }
+  const present = KINDS.map((k, i) => [k, counts[i]!] as const).filter(([, n]) => n > 0);
+  const desc = `${sender} sent ${bytesWords(sent)} in ${d.segmentCount} data segments from ${fmt(f.x0)} s to ${fmt(f.x1)} s${present.length ? `; ${present.map(([k, n]) => `${n} ${k.name}`).join(', ')}` : '; none retransmitted or out of order'}. ${receiver} sent ${d.ackCount} ACKs${sacks ? `, ${sacks} with SACK blocks` : ''}${zeroWindows ? `, ${zeroWindows} with a zero window` : ''}; its window edge reached byte ${Math.round(edgeMax)}${clipped ? ' (above the chart, which follows the data)' : ''}.${d.thinned ? ' Long transfer: ordinary segments and ACKs thinned to fit the chart; flagged ones kept.' : ''}`;
+  const parts = [open('time-sequence', W, H, title, desc), `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  parts.push(legend([['data', DATA, 'bar'], ...present.map(([k]) => [k.name, k.color, 'bar'] as [string, string, string]), ['ACK', ACK_LINE, 'line'], [`window edge${clipped ? ' (clipped)' : ''}`, WINDOW_LINE, 'line'], ...(sacks ? [['SACK', SACK, 'bar'] as [string, string, string]] : []), ...(zeroWindows ? [['zero window', '#dc2626', 'diamond'] as [string, string, string]] : [])]));
+  parts.push(axes(f, ys, Y, 'relative sequence number (bytes)', fmt));
+  if (winPath) parts.push(`<path d="${winPath}" fill="none" stroke="${WINDOW_LINE}" stroke-width="1.2"/>`);
+  if (ackPath) parts.push(`<path class="mark ack-line" d="${ackPath}" fill="none" stroke="${ACK_LINE}" stroke-width="1.4"/>`);
+  if (bars) parts.push(`<path class="mark segments" data-segments="${d.segmentCount}" d="${bars}" stroke="${DATA}" stroke-width="1.2"/>`);
+  if (sackPath) parts.push(`<path class="mark sack" d="${sackPath}" stroke="${SACK}" stroke-width="1.5"/>`);
+  parts.push(...flagged, ...zero);
+  if (d.segmentCount === 0) parts.push(`<text x="${W / 2}" y="${M.t + PH / 2}" text-anchor="middle" fill="#555">${esc(`${sender} sent no data in this direction`)}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+export interface Flight {
+  /** Per pixel column: the most bytes in flight, and the smallest receiver's window, with the column's time. */
+  points: Array<{ t: number; flight: number; window: number }>;
+  maxFlight: number;
+  /** Share of data segments sent with the flight within 10 % of the receiver's window (0..1; null: none sent). */
+  windowLimited: number | null;
+}
+
+/**
+ * Bytes in flight after each data segment and ACK, in capture order: the highest byte sent, less
+ * the receiver's ACK, less what its latest SACK blocks say arrived above it; against its window.
+ */
+export function flight(d: DirectionTrace): Flight {
+  const f = timeFrame(d);
+  const cols = new Map<number, { t: number; flight: number; window: number }>();
+  let sndNxt = -1;
+  let ack = -1;
+  let win = -1;
+  let sack: Array<[number, number]> = [];
+  let i = 0;
+  let j = 0;
+  let maxFlight = 0;
+  let sentSegs = 0;
+  let limited = 0;
+  const inFlight = (): number => {
+    if (sndNxt < 0 || ack < 0) return 0;
+    let sacked = 0;
+    for (const [l, r] of sack) sacked += Math.max(0, Math.min(r, sndNxt) - Math.max(l, ack));
+    return Math.max(0, sndNxt - ack - sacked);
+  };
+  const note = (t: number): void => {
+    const fl = inFlight();
+    if (fl > maxFlight) maxFlight = fl;
+    const c = f.col(t);
+    const v = cols.get(c);
+    if (!v) cols.set(c, { t, flight: fl, window: win < 0 ? NaN : win });
+    else { if (fl > v.flight) v.flight = fl; if (win >= 0 && !(win >= v.window)) v.window = win; }
+  };
+  // segments and ACKs merge by frame number (capture order)
+  while (i < d.segments.n || j < d.acks.n) {
+    const seg = i < d.segments.n ? d.segment(i) : null;
+    const a = j < d.acks.n ? d.ack(j) : null;
+    if (seg && (!a || seg[4] < a.frame)) {
+      const [t, seq, len] = seg;
+      if (seq + len > sndNxt) sndNxt = seq + len;
+      if (ack < 0) ack = seq;
+      i++;
+      const fl = inFlight();
+      sentSegs++;
+      if (win > 0 && fl >= 0.9 * win) limited++;
+      note(t);
+    } else if (a) {
+      if (a.ack > ack) ack = a.ack;
+      win = a.window;
+      sack = a.sack;
+      j++;
+      note(a.t);
+    }
+  }
+  const points = [...cols.entries()].sort((x, y) => x[0] - y[0]).map(([, v]) => v);
+  return { points, maxFlight, windowLimited: sentSegs ? limited / sentSegs : null };
+}
+
+/** The bytes-in-flight chart of one direction, with its reading in words (for the page as well). */
+export function flightSvg(d: DirectionTrace, title: string, sender: string, receiver: string): { svg: string; words: string } {
+  const fl = flight(d);
+  const f = timeFrame(d);
+  const wins = fl.points.map((p) => p.window).filter((v) => v === v);
+  // the window is drawn whole, however far above the flight: how far is the lesson
+  const ymax = Math.max(1, fl.maxFlight, ...wins);
+  const ys = ticks(ymax);
+  const ytop = ys[ys.length - 1]!;
+  const Y = (v: number): number => M.t + PH - (Math.min(v, ytop) / ytop) * PH;
+  const minWin = wins.length ? Math.min(...wins) : null;
+  const share = fl.windowLimited;
+  const words = share === null
+    ? `${sender} sent no data to ${receiver} here.`
+    : `At most ${bytesWords(fl.maxFlight)} were in flight from ${sender}; ${receiver}'s window was ${minWin === null ? 'not seen' : `at least ${bytesWords(minWin)}`}. ${share >= 0.5
+      ? `${Math.round(share * 100)} % of the data segments left with the flight within 10 % of the window: ${receiver}'s window limited ${sender} (the receiver is the bottleneck).`
+      : `${Math.round(share * 100)} % of the data segments left with the flight within 10 % of the window: the window was not what limited ${sender}; its congestion window (the network) or the application set the pace.`}`;
+  const parts = [open('bytes-in-flight', W, H, title, words), `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  parts.push(legend([['bytes in flight (SACKed bytes taken out)', '#2563eb', 'line'], [`${receiver}'s window`, WINDOW_LINE, 'line']]));
+  parts.push(axes(f, ys, Y, 'bytes', fmt));
+  const line = (key: 'flight' | 'window'): string => fl.points.filter((p) => p[key] === p[key]).map((p, k) => `${k ? 'L' : 'M'}${f.X(p.t).toFixed(1)},${Y(p[key]).toFixed(1)}`).join('');
+  const w = line('window');
+  if (w) parts.push(`<path d="${w}" fill="none" stroke="${WINDOW_LINE}" stroke-width="1.4"/>`);
+  const p = line('flight');
+  if (p) parts.push(`<path class="mark flight" data-points="${fl.points.length}" d="${p}" fill="none" stroke="#2563eb" stroke-width="1.4"/>`);
+  else parts.push(`<text x="${W / 2}" y="${M.t + PH / 2}" text-anchor="middle" fill="#555">no data segments</text>`);
+  parts.push('</svg>');
+  return { svg: parts.join(''), words };
+}
