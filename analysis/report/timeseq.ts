@@ -115,7 +115,7 @@ export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string
     counts[k]!++;
     if (counts[k]! <= MAX_FLAGGED) {
       const x = f.X(t).toFixed(1);
-      flagged.push(`<line class="mark seg-${k}" x1="${x}" x2="${x}" y1="${Y(seq).toFixed(1)}" y2="${Y(seq + len).toFixed(1)}" stroke="${KINDS[k]!.color}" stroke-width="2.5"><title>${esc(`frame ${frame}: ${KINDS[k]!.name}, seq ${seq}, ${len} bytes, ${(t * 1000).toFixed(3)} ms`)}</title></line>`);
+      flagged.push(`<line class="mark seg-${k}" x1="${x}" x2="${x}" y1="${Y(seq).toFixed(1)}" y2="${Math.min(Y(seq + len), Y(seq) - 3).toFixed(1)}" stroke="${KINDS[k]!.color}" stroke-width="2.5"><title>${esc(`frame ${frame}: ${KINDS[k]!.name}, seq ${seq}, ${len} bytes, ${(t * 1000).toFixed(3)} ms`)}</title></line>`);
     } else {
       const cols = flaggedCols[k]!;
       const c = f.col(t);
@@ -126,7 +126,7 @@ export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string
   let bars = '';
   for (let c = 0; c < PW; c++) if (hi[c]! > -Infinity) bars += `M${(M.l + c + 0.5).toFixed(1)},${Y(lo[c]!).toFixed(1)}V${Math.min(Y(hi[c]!), Y(lo[c]!) - 1).toFixed(1)}`;
   flaggedCols.forEach((cols, k) => {
-    for (const [c, [a, b]] of cols) flagged.push(`<line class="mark seg-${k}" x1="${M.l + c + 0.5}" x2="${M.l + c + 0.5}" y1="${Y(a).toFixed(1)}" y2="${Y(b).toFixed(1)}" stroke="${KINDS[k]!.color}" stroke-width="2.5"/>`);
+    for (const [c, [a, b]] of cols) flagged.push(`<line class="mark seg-${k}" x1="${M.l + c + 0.5}" x2="${M.l + c + 0.5}" y1="${Y(a).toFixed(1)}" y2="${Math.min(Y(b), Y(a) - 3).toFixed(1)}" stroke="${KINDS[k]!.color}" stroke-width="2.5"/>`);
   });
   // the ACK line and the window edge: steps, the last value in each pixel column
   let ackPath = '';
