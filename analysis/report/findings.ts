@@ -137,8 +137,9 @@ export function headline(r: FullAnalysis): string[] {
   return lines;
 }
 
+/** The terminal's lines after the command's own line about the capture (so the capture is described once). */
 export function terminalSummary(r: FullAnalysis): string {
-  const lines = headline(r);
+  const lines = headline(r).slice(1);
   const f = findings(r);
   if (f.length) lines.push(`${f.length} finding(s), e.g. ${f[0]!.text} — ${f[0]!.filter}`);
   return lines.join('\n');

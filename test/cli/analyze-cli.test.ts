@@ -54,6 +54,8 @@ describe('audiolab analyze (the command)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^ {2}#\d+ /gm)).toHaveLength(20);
     expect(r.stdout).toContain('… and 30 more connection(s)');
+    // the capture is described once, not again in another format by the summary after the list
+    expect(r.stdout.match(/^fifty\.pcap: /gm)).toHaveLength(1);
     expect(r.stderr).toMatch(/analysed in/);
   });
 
@@ -64,6 +66,16 @@ describe('audiolab analyze (the command)', () => {
     const files = await readdir(out);
     for (const f of ['report.html', 'report.md', 'report.json', 'charts']) expect(files).toContain(f);
     expect((await readdir(join(out, 'charts'))).length).toBeGreaterThan(0);
+    // the capture is a file: read again for a time–sequence graph of each drawn connection
+    expect((await readdir(join(out, 'charts'))).filter((f) => f.startsWith('tsg-')).length).toBeGreaterThanOrEqual(24);
+    // standard input cannot be read twice: the report says what it left out
+    const piped = join(dir, 'report-stdin');
+    const viaStdin = await new Promise<number>((resolve) => {
+      const child = execFile(BIN, ['analyze', '-', '--out', piped], { env: ENV }, (err) => resolve(err ? (err as unknown as { code: number }).code : 0));
+      void readFile(capture).then((b) => child.stdin!.end(b));
+    });
+    expect(viaStdin).toBe(0);
+    expect(await readFile(join(piped, 'report.html'), 'utf8')).toContain('need a second read of the capture');
   });
 
   it('exits 1 with a coded error for a file that is not a capture, and for a missing one', async () => {
