@@ -28,8 +28,12 @@ export interface LocalLabOptions {
   runsDir: string;
   port?: number;
   musicDir?: string;
-  /** cap (default: libpcap from Node) or tcpdump (whole loopback segments, kernel timestamps). */
-  capture?: 'cap' | 'tcpdump';
+  /**
+   * tcpdump (whole loopback segments, kernel timestamps), cap (libpcap from Node: its snap length is
+   * fixed at 65535 bytes, shorter than a loopback frame can be), or auto (the default): tcpdump
+   * when it can capture here, else cap, saying what that costs.
+   */
+  capture?: 'auto' | 'cap' | 'tcpdump';
   onStep?: (message: string) => void;
 }
 
@@ -79,15 +83,28 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
   const started = new Date();
   const capturePath = join(runDir, 'capture.pcap');
   const filter = `tcp port ${port} and host ${LOCAL_HOSTS.server}`;
-  const tool = o.capture ?? 'cap';
-  const cap = tool === 'tcpdump' ? new TcpdumpCapture('lo', filter, capturePath) : new ChildCapture('lo', filter, capturePath);
+  const asked = o.capture ?? 'auto';
+  let tool: 'cap' | 'tcpdump' = asked === 'cap' ? 'cap' : 'tcpdump';
+  let cap: TcpdumpCapture | ChildCapture = tool === 'tcpdump' ? new TcpdumpCapture('lo', filter, capturePath) : new ChildCapture('lo', filter, capturePath);
   const failures: string[] = [];
+  const notes: string[] = [];
   const server = spawnAudiolab(['server', '--host', LOCAL_HOSTS.server, '--port', String(port), '--music', serverMusic], {}, join(logs, 'server.log'));
   try {
     await waitForPort(LOCAL_HOSTS.server, port);
     say(`server up on ${LOCAL_HOSTS.server}:${port}`);
     // capture from before the first client's SYN (the readiness probes above stay out of it)
-    await cap.start();
+    try {
+      await cap.start();
+    } catch (err) {
+      if (asked !== 'auto') throw err;
+      // no tcpdump, or no permission to capture with it: cap, and the cost said where it shows
+      tool = 'cap';
+      cap = new ChildCapture('lo', filter, capturePath);
+      await cap.start();
+      const note = `tcpdump could not capture here (${(err as Error).message.split('\n')[0]}): captured with cap, whose snap length is 65535 bytes, so a loopback frame longer than that (up to 65550) loses its last bytes and the report shows holes; install tcpdump (or run as root) for a complete capture`;
+      notes.push(note);
+      say(note);
+    }
     say(`capturing loopback into ${capturePath}`);
     const env = (name: string): NodeJS.ProcessEnv => ({
       AUDIOLAB_SERVER: `${LOCAL_HOSTS.server}:${port}`, AUDIOLAB_RECORDINGS: recordings, AUDIOLAB_CACHE: join(runDir, 'cache', name),
@@ -112,7 +129,7 @@ export async function runLocalLab(o: LocalLabOptions): Promise<LocalLabResult> {
     hosts: Object.entries(LOCAL_HOSTS).map(([role, ip]) => ({ role, ip, mac: null })),
     capture: tool === 'tcpdump'
       ? { file: 'capture.pcap', tool: 'tcpdump', interface: 'lo', filter, timestamps: 'kernel', snaplen: 262144, packets: cap.stats.packets }
-      : { file: 'capture.pcap', tool: 'cap (libpcap)', interface: 'lo', filter, timestamps: 'arrival in Node (cap does not pass libpcap timestamps)', snaplen: 65535, packets: cap.stats.packets },
+      : { file: 'capture.pcap', tool: 'cap (libpcap)', interface: 'lo', filter, timestamps: 'arrival in Node (cap does not pass libpcap timestamps)', snaplen: 65535, packets: cap.stats.packets, ...(notes.length ? { note: notes.join('; ') } : {}) },
     machine: { hostname: hostname(), kernel: release(), node: process.version },
     impairments: { profile: 'clean', applied: [], unavailable: [] },
     scenario: ['scenarios/client-b.json', 'scenarios/client-a.json'],

@@ -37,10 +37,21 @@ export interface DirectionDecodeState {
   /** Holes in the captured byte stream (segments the capture missed or truncated) and their bytes. */
   gaps: number;
   lostBytes: number;
+  /** The first holes (up to MAX_HOLES): where in the stream, how long, next to which frame, and why. */
+  holes: Hole[];
   /** Times the decoder found the next frame boundary again after a hole. */
   resyncs: number;
   error: { code: string; message: string; offset: number } | null;
 }
+
+/**
+ * A hole in a direction's captured bytes. `cut`: the frame was captured shorter than it was sent
+ * (snap length: Wireshark's frame.cap_len < frame.len) and `frame` is it; `not-captured`: no frame
+ * carried these bytes (the capture dropped or missed them) and the hole lies before `frame`.
+ */
+export interface Hole { offset: number; length: number; frame: number; why: 'cut' | 'not-captured' }
+
+const MAX_HOLES = 10;
 
 export interface AppConnection {
   conn: TcpConnection;
@@ -69,7 +80,7 @@ export interface DataChunk {
 }
 
 class DirectionDecoder {
-  readonly state: DirectionDecodeState = { bytes: 0, messages: 0, gaps: 0, lostBytes: 0, resyncs: 0, error: null };
+  readonly state: DirectionDecodeState = { bytes: 0, messages: 0, gaps: 0, lostBytes: 0, holes: [], resyncs: 0, error: null };
   private readonly reasm: StreamReassembler;
   private decoder: FrameDecoder;
   /** After a hole: bytes held while looking for the next frame header. */
@@ -100,7 +111,7 @@ class DirectionDecoder {
     this.sink = sink;
     this.reasm = new StreamReassembler({
       data: (bytes, offset, t, frame) => this.data(bytes, offset, t, frame),
-      gap: (offset, length) => this.gap(offset, length),
+      gap: (offset, length, _t, frame, cut) => this.gap(offset, length, frame, cut),
     });
     this.decoder = this.newDecoder();
   }
@@ -211,9 +222,10 @@ class DirectionDecoder {
    * A hole in the stream: the frame in progress is lost; look for the next frame header after it.
    * Only for a direction already known to speak our protocol; otherwise decoding stops.
    */
-  private gap(offset: number, length: number): void {
+  private gap(offset: number, length: number, frame: number, cut: boolean): void {
     this.state.gaps++;
     this.state.lostBytes += length;
+    if (this.state.holes.length < MAX_HOLES) this.state.holes.push({ offset, length, frame, why: cut ? 'cut' : 'not-captured' });
     if (this.state.messages === 0) {
       this.fail(new AudioLabError('AUDIOLAB_ERR_CAPTURE_CORRUPT', `${length} bytes at stream offset ${offset} are missing from the capture before any message`), offset);
       return;

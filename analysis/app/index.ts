@@ -6,7 +6,7 @@ import { analyze, type AnalysisResult, type AnalyzeOptions } from '../analyze.ts
 import type { PacketRecord } from '../tcp/tracker.ts';
 import { FLAG_BITS, FLAG_NAMES, type FlagName } from '../tcp/flags.ts';
 import type { MessageName } from '../../services/protocol/index.ts';
-import { AppDecoder, recognised } from './decode.ts';
+import { AppDecoder, recognised, type Hole } from './decode.ts';
 import { manifestFor, type LabManifest } from './manifest.ts';
 import { AppModel, type ClientIdentity, type PlayRecord, type StreamRecord, type TimelineEvent } from './model.ts';
 import { pairRelays, type LegEvents, type RelayRecord } from './relays.ts';
@@ -25,7 +25,7 @@ export interface AppReport {
   undecoded: Array<{ conn: number; dir: 'c2s' | 's2c'; code: string; message: string; offset: number }>;
 }
 
-interface DirSummary { bytes: number; messages: number; gaps: number; lostBytes: number; resyncs: number }
+interface DirSummary { bytes: number; messages: number; gaps: number; lostBytes: number; holes: Hole[]; resyncs: number }
 
 export interface FullAnalysis extends AnalysisResult {
   manifest: LabManifest | null;
@@ -81,7 +81,7 @@ export function analyzeWithApp(path: string, options: Pick<AnalyzeOptions, 'onPr
       if (e) undecoded.push({ conn: a.conn.index, dir, ...e });
     }
     if (recognised(a)) {
-      const s = (d: typeof a.c2s): DirSummary => ({ bytes: d.bytes, messages: d.messages, gaps: d.gaps, lostBytes: d.lostBytes, resyncs: d.resyncs });
+      const s = (d: typeof a.c2s): DirSummary => ({ bytes: d.bytes, messages: d.messages, gaps: d.gaps, lostBytes: d.lostBytes, holes: d.holes, resyncs: d.resyncs });
       connections.push({ conn: a.conn.index, client: model.nameOf(a.conn.index), c2s: s(a.c2s), s2c: s(a.s2c) });
     }
   }

@@ -100,10 +100,26 @@ export function findings(r: FullAnalysis): Finding[] {
   for (const c of r.app.connections) {
     for (const dir of ['c2s', 's2c'] as const) {
       const d = c[dir];
-      if (d.gaps > 0) out.push({ text: `tcp.stream ${c.conn} ${dir}: the capture lacks ${d.lostBytes} payload bytes in ${d.gaps} hole(s) (dropped or truncated by the capture); the protocol was picked up again ${d.resyncs} time(s)`, filter: `tcp.stream eq ${c.conn} && (tcp.analysis.lost_segment || frame.cap_len < frame.len)` });
+      if (d.gaps > 0) out.push({ text: `tcp.stream ${c.conn} ${dir}: ${holeWords(d, typeof r.manifest?.capture?.snaplen === 'number' ? r.manifest.capture.snaplen : null)}; the protocol was picked up again ${d.resyncs} time(s)`, filter: `tcp.stream eq ${c.conn} && (tcp.analysis.lost_segment || frame.cap_len < frame.len)` });
     }
   }
   return out;
+}
+
+/**
+ * Where a direction's captured bytes have holes, and why: "the capture lacks 56 payload bytes in 4
+ * holes: 4 cut from the end of frames 312, 340, 351 and 360 (the capture kept 65535 bytes of each
+ * frame: frame.cap_len < frame.len)".
+ */
+export function holeWords(d: { gaps: number; lostBytes: number; holes: Array<{ frame: number; why: 'cut' | 'not-captured' }> }, snaplen: number | null): string {
+  const frames = (xs: number[], more: boolean): string => `${xs.length === 1 ? 'frame' : 'frames'} ${xs.join(', ')}${more ? ' and more' : ''}`;
+  const cut = d.holes.filter((h) => h.why === 'cut').map((h) => h.frame);
+  const missed = d.holes.filter((h) => h.why === 'not-captured').map((h) => h.frame);
+  const more = d.gaps > d.holes.length;
+  const parts: string[] = [];
+  if (cut.length) parts.push(`${cut.length === d.gaps ? 'all' : `${cut.length}${more ? '+' : ''}`} cut from the end of ${frames(cut, more)} (${snaplen ? `the capture kept ${snaplen} bytes of each frame` : 'the capture kept only the start of each frame'}: frame.cap_len < frame.len)`);
+  if (missed.length) parts.push(`${missed.length} never captured, before ${frames(missed, more)} (the capture dropped or missed those segments: tcp.analysis.lost_segment)`);
+  return `the capture lacks ${d.lostBytes} payload bytes in ${d.gaps} hole${d.gaps === 1 ? '' : 's'}${parts.length ? `: ${parts.join('; ')}` : ''}`;
 }
 
 /** A run's impairments in words: "profile lossy: client-b: loss 1 in 25; not possible on this kernel: delay (no netem)". */

@@ -80,8 +80,6 @@ function legend(items: Array<[string, string, string]>): string {
   }).join('');
 }
 
-export interface TimeSequenceText { title: string; desc: string }
-
 /** The time–sequence graph of one direction; `sender`/`receiver` name its ends. */
 export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string, receiver: string): string {
   const f = timeFrame(d);

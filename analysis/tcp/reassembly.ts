@@ -9,8 +9,11 @@ import { GT_SEQ, LT_SEQ, seqDiff } from './seq.ts';
 export interface ReassemblyEvents {
   /** In-order bytes: `offset` counts from the first byte of the stream. */
   data(bytes: Buffer, offset: number, time: number, frame: number): void;
-  /** Bytes [offset, offset+length) were never captured. */
-  gap(offset: number, length: number, time: number): void;
+  /**
+   * Bytes [offset, offset+length) are not in the capture: `cut` from the end of frame `frame` (the
+   * snap length kept only its start), or else never captured (the hole lies before frame `frame`).
+   */
+  gap(offset: number, length: number, time: number, frame: number, cut: boolean): void;
 }
 
 interface Pending { seq: number; data: Buffer; time: number; frame: number; missing: number }
@@ -79,11 +82,11 @@ export class StreamReassembler {
       this.delivered += data.length;
       this.next = (this.next! + data.length) >>> 0;
     }
-    if (missing > 0) this.lose(missing, time);
+    if (missing > 0) this.lose(missing, time, frame, true);
   }
 
-  private lose(len: number, time: number): void {
-    this.ev.gap(this.delivered, len, time);
+  private lose(len: number, time: number, frame: number, cut: boolean): void {
+    this.ev.gap(this.delivered, len, time, frame, cut);
     this.gaps++;
     this.gapBytes += len;
     this.delivered += len;
@@ -114,7 +117,7 @@ export class StreamReassembler {
     const p = this.pending[0];
     if (!p) return;
     const len = seqDiff(p.seq, this.next!);
-    if (len > 0) this.lose(len, time);
+    if (len > 0) this.lose(len, time, p.frame, false);
     this.drain();
   }
 

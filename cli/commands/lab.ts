@@ -10,7 +10,7 @@ export const labCommand: Command = {
   details: [
     'Runtimes:',
     '  docker — `docker compose up` (Compose v2, or v1.29): a star network 198.18.0.0/24 with the server (.10), client-a (.11), client-b (.12) and a tcpdump sidecar in the server\'s namespace; --profile picks the impairments of client-b\'s link (clean, lossy, slow, jittery: capture/profiles/). Ctrl-C stops the containers and keeps a valid capture.',
-    '  local — processes on 127.0.0.10 (server), .11 (client-a), .12 (client-b), captured on loopback with libpcap (cap, or tcpdump with --capture tcpdump); needs capture rights (root or CAP_NET_RAW). No impairments.',
+    '  local — processes on 127.0.0.10 (server), .11 (client-a), .12 (client-b), captured on loopback with tcpdump when it can capture there, else with libpcap from Node (cap, whose 65535-byte snap length cuts the longest loopback frames); needs capture rights (root or CAP_NET_RAW). No impairments.',
     'Exit 0 when every step passed, 1 when one failed (listed), 130 when interrupted.',
   ].join('\n'),
   options: {
@@ -19,7 +19,7 @@ export const labCommand: Command = {
     scale: { type: 'string', help: 'Extra listeners (docker): N more receivers of client-a\'s play-on and relay, for load runs', placeholder: 'N', default: '0' },
     runs: { type: 'string', help: 'Folder for the runs (local runtime; Docker uses ./runs)', placeholder: 'DIR', default: 'runs' },
     port: { type: 'string', help: 'Server port (local runtime)', placeholder: 'PORT', default: '5050' },
-    capture: { type: 'string', help: 'cap (libpcap from Node; 65535-byte snap length) or tcpdump (whole loopback segments) (local runtime)', placeholder: 'TOOL', default: 'cap' },
+    capture: { type: 'string', help: 'auto (tcpdump when it can capture, else cap), tcpdump (whole loopback segments) or cap (libpcap from Node; 65535-byte snap length: long loopback frames lose their tail) (local runtime)', placeholder: 'TOOL', default: 'auto' },
   },
   examples: ['audiolab lab --runtime docker', 'audiolab lab --runtime docker --profile lossy', 'audiolab lab --runtime docker --profile clean,lossy', 'audiolab lab --runtime docker --scale 5', 'sudo audiolab lab --runtime local --capture tcpdump'],
   async run(ctx) {
@@ -41,8 +41,8 @@ export const labCommand: Command = {
         process.off('SIGTERM', onInt);
       }
     } else if (runtime === 'local') {
-      const capture = str(ctx, 'capture') ?? 'cap';
-      if (capture !== 'cap' && capture !== 'tcpdump') throw new AudioLabError('AUDIOLAB_ERR_USAGE', `--capture must be cap or tcpdump, not ${JSON.stringify(capture)}`);
+      const capture = str(ctx, 'capture') ?? 'auto';
+      if (capture !== 'auto' && capture !== 'cap' && capture !== 'tcpdump') throw new AudioLabError('AUDIOLAB_ERR_USAGE', `--capture must be auto, tcpdump or cap, not ${JSON.stringify(capture)}`);
       if ((str(ctx, 'profile') ?? 'clean') !== 'clean') throw new AudioLabError('AUDIOLAB_ERR_USAGE', 'impairment profiles need the Docker runtime (--runtime docker)');
       r = await runLocalLab({ runsDir: str(ctx, 'runs') ?? 'runs', port: int(ctx, 'port', 5050), capture, onStep: say });
     } else {
