@@ -9,6 +9,7 @@ import type { ConnectionReport, DirectionReport } from '../analyze.ts';
 import type { FullAnalysis } from '../app/index.ts';
 import type { StreamRecord } from '../app/model.ts';
 import type { RelayRecord } from '../app/relays.ts';
+import { CAUSES, type Cause } from '../tcp/causes.ts';
 
 export interface RunSide {
   label: string;
@@ -112,20 +113,37 @@ function checkSameExperiment(a: FullAnalysis, b: FullAnalysis, la: string, lb: s
   if (steps(a) !== steps(b)) throw new AudioLabError('AUDIOLAB_ERR_MISMATCH', `the runs played different scenarios (${la}: ${a.manifest!.scenario?.length ?? 0} steps; ${lb}: ${b.manifest!.scenario?.length ?? 0}): not the same experiment`);
 }
 
-const FAST = 'fastRetransmission';
-const SPURIOUS = 'spuriousRetransmission';
+/** Each cause of retransmission (tcp/causes.ts): its measure's name and its words for one and for many. */
+const CAUSE_MEASURES: Record<Cause, [string, string, string]> = {
+  fast: ['  fast (after duplicate ACKs)', 'fast retransmission', 'fast retransmissions'],
+  recovery: ['  in a recovery (more holes, SACK)', 'retransmission in a recovery', 'retransmissions in a recovery'],
+  timeout: ['  timeout', 'retransmission after a timeout', 'retransmissions after a timeout'],
+  spurious: ['  spurious (already ACKed)', 'spurious retransmission', 'spurious retransmissions'],
+  probe: ['  probe (zero window, tail loss)', 'probe', 'probes'],
+  other: ['  other', 'other retransmission', 'other retransmissions'],
+};
+
+/**
+ * A direction's retransmissions by cause; a report.json written before causes were told has only
+ * Wireshark's fast and spurious counts, and the rest counts as other.
+ */
+function causesOf(d: DirectionReport): Record<Cause, number> {
+  if (d.retransmissionCauses) return d.retransmissionCauses;
+  const fast = d.flags.fastRetransmission;
+  const spurious = d.flags.spuriousRetransmission;
+  return { timeout: 0, fast, recovery: 0, spurious, probe: 0, other: Math.max(0, d.flags.retransmission - fast - spurious) };
+}
 
 function directionMeasures(a: DirectionReport, b: DirectionReport): Measure[] {
-  const other = (d: DirectionReport): number => Math.max(0, d.flags.retransmission - d.flags[FAST] - d.flags[SPURIOUS]);
+  const ca = causesOf(a);
+  const cb = causesOf(b);
   return [
     measure('throughput (mean)', 'Mbit/s', a.throughput.meanBps / 1e6, b.throughput.meanBps / 1e6),
     measure('payload', 'bytes', a.payloadBytes, b.payloadBytes),
     measure('RTT median', 'ms', a.rtt.samples ? a.rtt.medianMs : null, b.rtt.samples ? b.rtt.medianMs : null),
     measure('RTT p95', 'ms', a.rtt.samples ? a.rtt.p95Ms : null, b.rtt.samples ? b.rtt.p95Ms : null),
     measure('retransmissions', 'segments', a.flags.retransmission, b.flags.retransmission),
-    measure('  fast (after duplicate ACKs)', 'segments', a.flags[FAST], b.flags[FAST]),
-    measure('  spurious (already ACKed)', 'segments', a.flags[SPURIOUS], b.flags[SPURIOUS]),
-    measure('  timeout or other', 'segments', other(a), other(b)),
+    ...CAUSES.map((k) => measure(CAUSE_MEASURES[k][0], 'segments', ca[k], cb[k])),
     measure('duplicate ACKs', 'segments', a.flags.dupAck, b.flags.dupAck),
     measure('zero windows', 'segments', a.flags.zeroWindow, b.flags.zeroWindow),
     measure('window (mean)', 'bytes', a.window.mean, b.window.mean),
@@ -197,13 +215,11 @@ const get = (ms: Measure[], name: string): Measure => ms.find((m) => m.name === 
 const times = (r: number): string => (r >= 1 ? `${r.toFixed(1)}×` : `${(1 / r).toFixed(1)}× less`);
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-/** The TCP events of a direction in words: "41 fast retransmissions and 2 timeouts". */
+/** The TCP events of a direction in words: "41 fast retransmissions, 2 retransmissions after a timeout". */
 function tcpEvents(ms: Measure[], side: 'a' | 'b'): string {
   const v = (name: string): number => get(ms, name)[side] ?? 0;
   const parts = [
-    v('  fast (after duplicate ACKs)') ? plural(v('  fast (after duplicate ACKs)'), 'fast retransmission') : '',
-    v('  timeout or other') ? plural(v('  timeout or other'), 'retransmission after a timeout (or other)', 'retransmissions after a timeout (or other)') : '',
-    v('  spurious (already ACKed)') ? plural(v('  spurious (already ACKed)'), 'spurious retransmission') : '',
+    ...CAUSES.map((k) => { const [name, one, many] = CAUSE_MEASURES[k]; return v(name) ? plural(v(name), one, many) : ''; }),
     v('zero windows') ? plural(v('zero windows'), 'zero window') : '',
   ].filter(Boolean);
   return parts.length ? parts.join(', ') : 'no retransmissions';

@@ -58,14 +58,18 @@ export function causeCounts(d: DirectionReport): string {
  * last: frame 700): the retransmission timer expired (a timeout, RTO)".
  */
 export function retransmissionWords(x: RetransmissionRecord, sender: string, receiver: string): string {
-  const what = x.bytes[0] === 0 && x.bytes[1] === 1 ? 'the SYN' : `seq ${x.bytes[0]} (${x.bytes[1] - x.bytes[0]} bytes)`;
+  const what = x.segment === 'data' ? `seq ${x.bytes[0]} (${x.bytes[1] - x.bytes[0]} bytes)` : `the ${x.segment}`;
+  // Wireshark's spurious rule needs payload: a SYN or FIN resent after its ACK was seen is told here
+  const acked = x.rule !== 'spurious' && x.lastNewAck !== null && x.lastNewAck.ack >= x.bytes[1];
   const of = x.original !== null ? ` of frame ${x.original}` : '';
   const newAck = x.lastNewAck ? ` (the last: frame ${x.lastNewAck.frame}, asking for byte ${x.lastNewAck.ack})` : '';
   const quiet = x.sinceNewAckMs !== null ? `no new ACK from ${receiver} for ${x.sinceNewAckMs} ms${newAck}` : `no ACK from ${receiver} yet`;
   const dups = x.dupAcks ? `${x.dupAcks.count} duplicate ACK${x.dupAcks.count === 1 ? '' : 's'} from ${receiver} (frame${x.dupAcks.count === 1 ? ` ${x.dupAcks.first}` : `s ${x.dupAcks.first}–${x.dupAcks.last}`})` : '';
   let words: string;
   switch (x.rule) {
-    case 'timeout': words = `frame ${x.frame} resends ${what}${of}${x.sinceOriginalMs !== null ? `, ${x.sinceOriginalMs} ms after it` : ''}, with ${quiet}: the retransmission timer expired (a timeout, RTO)`; break;
+    case 'timeout': words = acked
+      ? `frame ${x.frame} resends ${what}, although ${receiver} acknowledged it in frame ${x.lastNewAck!.frame}, ${x.sinceNewAckMs} ms earlier: that ACK was lost or late on its way to ${sender} (past the capture point), and ${sender}'s retransmission timer expired (a timeout, RTO)`
+      : `frame ${x.frame} resends ${what}${of}${x.sinceOriginalMs !== null ? `, ${x.sinceOriginalMs} ms after it` : ''}, with ${quiet}: the retransmission timer expired (a timeout, RTO)`; break;
     case 'timeout-go-back': words = `frame ${x.frame} resends ${what}${of}: after the timeout at frame ${x.episode}, ${sender} goes back and resends what was outstanding`; break;
     case 'fast': words = `frame ${x.frame} resends ${what}${of} after ${dups} asking for byte ${x.bytes[0]}: a fast retransmission, before any timer`; break;
     case 'recovery-ongoing': words = `frame ${x.frame} resends ${what}${of} in the recovery begun at frame ${x.episode}: ${receiver}'s ACKs${newAck} had not yet passed the highest byte sent when it began`; break;

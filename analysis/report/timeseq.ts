@@ -23,12 +23,12 @@ const PW = W - M.l - M.r;
 const PH = H - M.t - M.b;
 
 /** Flagged segments drawn on their own, in their own colours (the first flag that matches). */
-const KINDS: Array<{ bit: number; name: string; color: string }> = [
-  { bit: A.SPURIOUS_RETRANSMISSION, name: 'spurious retransmission', color: '#c026d3' },
-  { bit: A.FAST_RETRANSMISSION, name: 'fast retransmission', color: '#ea580c' },
-  { bit: A.RETRANSMISSION, name: 'retransmission', color: '#dc2626' },
-  { bit: A.OUT_OF_ORDER, name: 'out of order', color: '#0891b2' },
-  { bit: A.ZERO_WINDOW_PROBE, name: 'zero-window probe', color: '#854d0e' },
+const KINDS: Array<{ bit: number; name: string; many: string; color: string }> = [
+  { bit: A.SPURIOUS_RETRANSMISSION, name: 'spurious retransmission', many: 'spurious retransmissions', color: '#c026d3' },
+  { bit: A.FAST_RETRANSMISSION, name: 'fast retransmission', many: 'fast retransmissions', color: '#ea580c' },
+  { bit: A.RETRANSMISSION, name: 'retransmission', many: 'retransmissions', color: '#dc2626' },
+  { bit: A.OUT_OF_ORDER, name: 'out of order', many: 'out of order', color: '#0891b2' },
+  { bit: A.ZERO_WINDOW_PROBE, name: 'zero-window probe', many: 'zero-window probes', color: '#854d0e' },
 ];
 const DATA = '#1f2937';
 const ACK_LINE = '#16a34a';
@@ -42,40 +42,122 @@ const kindOf = (flags: number): number => KINDS.findIndex((k) => (flags & k.bit)
 /** Bytes as a student reads them on an axis or in a sentence. */
 const bytesWords = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} B`);
 
-interface Frame { x0: number; x1: number; X: (t: number) => number; col: (t: number) => number }
+/** A stretch of the time axis with activity, and where it is drawn. */
+interface Period { t0: number; t1: number; px0: number; px1: number }
 
-function timeFrame(d: DirectionTrace): Frame {
-  let x0 = Infinity;
-  let x1 = -Infinity;
-  for (let i = 0; i < d.segments.n; i++) { const t = d.segment(i)[0]; if (t < x0) x0 = t; if (t > x1) x1 = t; }
-  for (let i = 0; i < d.acks.n; i++) { const t = d.ackTime(i); if (t < x0) x0 = t; if (t > x1) x1 = t; }
-  if (!(x1 >= x0)) { x0 = 0; x1 = 1; }
-  if (x1 - x0 < 1e-6) x1 = x0 + 1e-3;
-  const X = (t: number): number => M.l + ((t - x0) / (x1 - x0)) * PW;
-  return { x0, x1, X, col: (t) => Math.min(PW - 1, Math.max(0, Math.floor(X(t) - M.l))) };
+interface Frame {
+  x0: number;
+  x1: number;
+  /** The active stretches in time order; idle spells between them are cut out of the axis. */
+  periods: Period[];
+  /** The shortest idle spell that was cut (seconds; Infinity when none). */
+  cut: number;
+  X: (t: number) => number;
+  col: (t: number) => number;
 }
 
-/** The time axis (seconds since the capture began), the y axis and its title; returns the closing markup. */
+/** Width of the mark where an idle spell is cut out of the axis. */
+const BREAK_PX = 14;
+/** At most this many idle spells are cut (the longest). */
+const MAX_BREAKS = 6;
+/** An active stretch is drawn at least this wide, however short. */
+const MIN_PERIOD_PX = 36;
+
+/**
+ * The time the charts span, as a broken axis: the lab's connections carry short bursts (a song
+ * sent in 40 ms) between long idle spells (waiting for the next request), and on one linear axis
+ * the bursts shrink to a few pixels. So each idle spell longer than a twelfth of the whole and
+ * 5 ms (the longest MAX_BREAKS) is cut out and marked on the axis, and each active stretch gets a
+ * share of the width by its duration (at least MIN_PERIOD_PX), with its own times at its ends.
+ */
+function timeFrame(d: DirectionTrace): Frame {
+  const times: number[] = [];
+  for (let i = 0; i < d.segments.n; i++) times.push(d.segment(i)[0]);
+  for (let i = 0; i < d.acks.n; i++) times.push(d.ackTime(i));
+  times.sort((a, b) => a - b);
+  if (times.length === 0) times.push(0, 1);
+  const x0 = times[0]!;
+  let x1 = times[times.length - 1]!;
+  if (x1 - x0 < 1e-6) x1 = x0 + 1e-3;
+  const min = Math.max((x1 - x0) / 12, 0.005);
+  const gaps: Array<[number, number]> = [];
+  for (let i = 1; i < times.length; i++) if (times[i]! - times[i - 1]! > min) gaps.push([times[i - 1]!, times[i]!]);
+  const cuts = gaps.sort((a, b) => (b[1] - b[0]) - (a[1] - a[0])).slice(0, MAX_BREAKS).sort((a, b) => a[0] - b[0]);
+  const spans: Array<[number, number]> = [];
+  let from = x0;
+  for (const [a, b] of cuts) { spans.push([from, a]); from = b; }
+  spans.push([from, x1]);
+  const room = PW - BREAK_PX * cuts.length;
+  const active = spans.reduce((n, [a, b]) => n + (b - a), 0) || 1;
+  // widths by duration, each at least MIN_PERIOD_PX, then scaled to fill the room
+  const raw = spans.map(([a, b]) => Math.max(MIN_PERIOD_PX, ((b - a) / active) * room));
+  const k = room / raw.reduce((n, w) => n + w, 0);
+  const periods: Period[] = [];
+  let px = M.l;
+  spans.forEach(([a, b], i) => {
+    const w = raw[i]! * k;
+    periods.push({ t0: a, t1: b, px0: px, px1: px + w });
+    px += w + BREAK_PX;
+  });
+  const X = (t: number): number => {
+    for (let i = 0; i < periods.length; i++) {
+      const p = periods[i]!;
+      if (t <= p.t1 || i === periods.length - 1) {
+        if (t < p.t0) return i === 0 ? p.px0 : p.px0 - BREAK_PX / 2; // in the cut spell before it
+        return p.px0 + (p.t1 > p.t0 ? ((Math.min(t, p.t1) - p.t0) / (p.t1 - p.t0)) * (p.px1 - p.px0) : 0);
+      }
+    }
+    return M.l + PW;
+  };
+  return { x0, x1, periods, cut: cuts.length ? Math.min(...cuts.map(([a, b]) => b - a)) : Infinity, X, col: (t) => Math.min(PW - 1, Math.max(0, Math.floor(X(t) - M.l))) };
+}
+
+/** The time axis (seconds since the capture began, with its cut spells marked), the y axis and its title. */
 function axes(f: Frame, ys: number[], Y: (v: number) => number, yLabel: string, yFmt: (v: number) => string): string {
   const out: string[] = [];
   for (const v of ys) out.push(`<line x1="${M.l}" x2="${W - M.r}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" stroke="#eee"/><text x="${M.l - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${yFmt(v)}</text>`);
-  // as many decimals as tell the ticks apart (a 40 ms transfer a second into the capture: 1.030, 1.038…)
-  const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10((f.x1 - f.x0) / 5))));
-  for (let i = 0; i <= 5; i++) {
-    const t = f.x0 + ((f.x1 - f.x0) * i) / 5;
-    out.push(`<text x="${f.X(t).toFixed(1)}" y="${M.t + PH + 14}" text-anchor="${edgeAnchor(i, 5)}">${t.toFixed(decimals)}</text>`);
-  }
-  out.push(`<line x1="${M.l}" y1="${M.t + PH}" x2="${W - M.r}" y2="${M.t + PH}" stroke="#333"/><line x1="${M.l}" y1="${M.t}" x2="${M.l}" y2="${M.t + PH}" stroke="#333"/>`);
-  out.push(`<text x="${W / 2}" y="${H - 6}" text-anchor="middle" fill="#555">seconds since the capture began</text><text x="14" y="${M.t + PH / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 14 ${M.t + PH / 2})">${esc(yLabel)}</text>`);
+  const base = M.t + PH;
+  // tick labels left to right; one that would overlap the label before it is left out
+  let right = -Infinity;
+  const label = (x: number, text: string, anchor: 'start' | 'middle' | 'end'): void => {
+    const w = text.length * 6.2;
+    const left = anchor === 'start' ? x : anchor === 'end' ? x - w : x - w / 2;
+    if (left < right + 6) return;
+    right = left + w;
+    out.push(`<text x="${x.toFixed(1)}" y="${base + 14}" text-anchor="${anchor}">${text}</text>`);
+  };
+  f.periods.forEach((p, i) => {
+    const width = p.px1 - p.px0;
+    const n = Math.max(1, Math.min(5, Math.floor(width / 90)));
+    // as many decimals as tell this stretch's ticks apart (a 40 ms burst a second in: 1.330, 1.338…)
+    const decimals = Math.min(4, Math.max(1, Math.ceil(-Math.log10(Math.max(1e-4, p.t1 - p.t0) / n))));
+    for (let k = 0; k <= n; k++) {
+      const t = p.t0 + ((p.t1 - p.t0) * k) / n;
+      const anchor = f.periods.length === 1 ? (edgeAnchor(k, n) as 'start' | 'middle' | 'end') : k === 0 ? 'start' : k === n ? 'end' : 'middle';
+      label(p.px0 + (width * k) / n, t.toFixed(decimals), anchor);
+    }
+    if (i > 0) {
+      const x = p.px0 - BREAK_PX / 2;
+      out.push(`<rect x="${(x - BREAK_PX / 2 + 2).toFixed(1)}" y="${M.t}" width="${BREAK_PX - 4}" height="${PH}" fill="#f3f4f6"/><path d="M${(x - 4).toFixed(1)},${base + 5} l4,-10 M${x.toFixed(1)},${base + 5} l4,-10" stroke="#555" stroke-width="1.2"/>`);
+    }
+  });
+  out.push(`<line x1="${M.l}" y1="${base}" x2="${W - M.r}" y2="${base}" stroke="#333"/><line x1="${M.l}" y1="${M.t}" x2="${M.l}" y2="${base}" stroke="#333"/>`);
+  const title = f.periods.length > 1 ? `seconds since the capture began (idle spells of ${fmtSpell(f.cut)} or more cut out: //)` : 'seconds since the capture began';
+  out.push(`<text x="${W / 2}" y="${H - 4}" text-anchor="middle" fill="#555">${esc(title)}</text><text x="14" y="${M.t + PH / 2}" text-anchor="middle" fill="#555" transform="rotate(-90 14 ${M.t + PH / 2})">${esc(yLabel)}</text>`);
   return out.join('');
 }
+
+const fmtSpell = (s: number): string => (s >= 1 ? `${s.toFixed(1)} s` : `${Math.round(s * 1000)} ms`);
+
+/** The broken time axis in words, for a chart's description. */
+const axisWords = (f: Frame): string => (f.periods.length > 1 ? ` The time axis leaves out ${f.periods.length - 1} idle spell${f.periods.length > 2 ? 's' : ''} (the shortest ${fmtSpell(f.cut)}).` : '');
 
 function legend(items: Array<[string, string, string]>): string {
   let x = M.l;
   return items.map(([name, color, shape]) => {
     const mark = shape === 'bar' ? `<rect x="${x}" y="${M.t - 20}" width="3" height="12" fill="${color}"/>` : shape === 'diamond' ? `<path d="M${x + 5},${M.t - 20} l5,6 l-5,6 l-5,-6 z" fill="none" stroke="${color}" stroke-width="1.5"/>` : `<line x1="${x}" x2="${x + 12}" y1="${M.t - 14}" y2="${M.t - 14}" stroke="${color}" stroke-width="2"/>`;
     const out = `${mark}<text x="${x + 16}" y="${M.t - 10}">${esc(name)}</text>`;
-    x += 26 + name.length * 5.6;
+    x += 30 + name.length * 6.2;
     return out;
   }).join('');
 }
@@ -154,7 +236,7 @@ export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string
     }
   }
   const present = KINDS.map((k, i) => [k, counts[i]!] as const).filter(([, n]) => n > 0);
-  const desc = `${sender} sent ${bytesWords(sent)} in ${d.segmentCount} data segments from ${fmt(f.x0)} s to ${fmt(f.x1)} s${present.length ? `; ${present.map(([k, n]) => `${n} ${k.name}`).join(', ')}` : '; none retransmitted or out of order'}. ${receiver} sent ${d.ackCount} ACKs${sacks ? `, ${sacks} with SACK blocks` : ''}${zeroWindows ? `, ${zeroWindows} with a zero window` : ''}; its window edge reached byte ${Math.round(edgeMax)}${clipped ? ' (above the chart, which follows the data)' : ''}.${d.thinned ? ' Long transfer: ordinary segments and ACKs thinned to fit the chart; flagged ones kept.' : ''}`;
+  const desc = `${sender} sent ${bytesWords(sent)} in ${d.segmentCount} data segments from ${f.x0.toFixed(3)} s to ${f.x1.toFixed(3)} s${present.length ? `; ${present.map(([k, n]) => `${n} ${n === 1 ? k.name : k.many}`).join(', ')}` : '; none retransmitted or out of order'}. ${receiver} sent ${d.ackCount} ACKs${sacks ? `, ${sacks} with SACK blocks` : ''}${zeroWindows ? `, ${zeroWindows} with a zero window` : ''}; its window edge reached byte ${Math.round(edgeMax)}${clipped ? ' (above the chart, which follows the data)' : ''}.${d.thinned ? ' Long transfer: ordinary segments and ACKs thinned to fit the chart; flagged ones kept.' : ''}${axisWords(f)}`;
   const parts = [open('time-sequence', W, H, title, desc), `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
   parts.push(legend([['data', DATA, 'bar'], ...present.map(([k]) => [k.name, k.color, 'bar'] as [string, string, string]), ['ACK', ACK_LINE, 'line'], [`window edge${clipped ? ' (clipped)' : ''}`, WINDOW_LINE, 'line'], ...(sacks ? [['SACK', SACK, 'bar'] as [string, string, string]] : []), ...(zeroWindows ? [['zero window', '#dc2626', 'diamond'] as [string, string, string]] : [])]));
   parts.push(axes(f, ys, Y, 'relative sequence number (bytes)', fmt));
@@ -248,10 +330,11 @@ export function flightSvg(d: DirectionTrace, title: string, sender: string, rece
     : `At most ${bytesWords(fl.maxFlight)} were in flight from ${sender}; ${receiver}'s window was ${minWin === null ? 'not seen' : `at least ${bytesWords(minWin)}`}. ${share >= 0.5
       ? `${Math.round(share * 100)} % of the data segments left with the flight within 10 % of the window: ${receiver}'s window limited ${sender} (the receiver is the bottleneck).`
       : `${Math.round(share * 100)} % of the data segments left with the flight within 10 % of the window: the window was not what limited ${sender}; its congestion window (the network) or the application set the pace.`}`;
-  const parts = [open('bytes-in-flight', W, H, title, words), `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  const parts = [open('bytes-in-flight', W, H, title, words + axisWords(f)), `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
   parts.push(legend([['bytes in flight (SACKed bytes taken out)', '#2563eb', 'line'], [`${receiver}'s window`, WINDOW_LINE, 'line']]));
   parts.push(axes(f, ys, Y, 'bytes', fmt));
-  const line = (key: 'flight' | 'window'): string => fl.points.filter((p) => p[key] === p[key]).map((p, k) => `${k ? 'L' : 'M'}${f.X(p.t).toFixed(1)},${Y(p[key]).toFixed(1)}`).join('');
+  // steps: each value holds until the next event
+  const line = (key: 'flight' | 'window'): string => fl.points.filter((p) => p[key] === p[key]).map((p, k) => (k ? `H${f.X(p.t).toFixed(1)}V${Y(p[key]).toFixed(1)}` : `M${f.X(p.t).toFixed(1)},${Y(p[key]).toFixed(1)}`)).join('');
   const w = line('window');
   if (w) parts.push(`<path d="${w}" fill="none" stroke="${WINDOW_LINE}" stroke-width="1.4"/>`);
   const p = line('flight');

@@ -78,6 +78,8 @@ export interface RetransmissionRecord {
   frame: number;
   cause: Cause;
   rule: Rule;
+  /** What was resent: data, or a SYN, SYN-ACK or FIN (each counts as one byte). */
+  segment: 'data' | 'SYN' | 'SYN-ACK' | 'FIN';
   /** Relative sequence numbers of the bytes resent, [from, to). */
   bytes: [number, number];
   /** The frame that first sent these bytes (null: not in view, e.g. already ACKed or not captured). */
@@ -169,7 +171,7 @@ const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
  * Classifies the retransmission `seq`/`end` (raw) at `time` sent by `fwd` to `rev`, given
  * Wireshark's verdict (`fast`, `spurious`), and logs it. Called before the segment changes any state.
  */
-export function explainRetransmission(frame: number, time: number, seq: number, end: number, fast: boolean, spurious: boolean, fwd: CauseFlow, rev: CauseFlow): void {
+export function explainRetransmission(frame: number, time: number, seq: number, end: number, tcpFlags: number, fast: boolean, spurious: boolean, fwd: CauseFlow, rev: CauseFlow): void {
   const log = (fwd.causes ??= new CauseLog());
   // the oldest copy of these bytes still waiting for its ACK
   let original = -1;
@@ -210,6 +212,7 @@ export function explainRetransmission(frame: number, time: number, seq: number, 
   }
   log.add({
     frame, cause, rule,
+    segment: tcpFlags & 0x02 ? (tcpFlags & 0x10 ? 'SYN-ACK' : 'SYN') : tcpFlags & 0x01 && end - seq === 1 ? 'FIN' : 'data',
     bytes: [(seq - fwd.baseSeq) >>> 0, (end - fwd.baseSeq) >>> 0],
     original: original >= 0 ? original : null,
     sinceOriginalMs: original >= 0 ? ms(time - originalTime) : null,

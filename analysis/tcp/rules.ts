@@ -277,7 +277,7 @@ export function analyzeSegment(s: SegmentIn, fwd: FlowState, rev: FlowState, con
     }
     if (f & RETRANSMITTED) {
       const end = (seq + seglen + (flags & (TH_SYN | TH_FIN) ? 1 : 0)) >>> 0;
-      explainRetransmission(s.frame, time, seq, end, (f & A.FAST_RETRANSMISSION) !== 0, (f & A.SPURIOUS_RETRANSMISSION) !== 0, fwd, rev);
+      explainRetransmission(s.frame, time, seq, end, flags, (f & A.FAST_RETRANSMISSION) !== 0, (f & A.SPURIOUS_RETRANSMISSION) !== 0, fwd, rev);
     }
   }
 

@@ -4,17 +4,18 @@
  * connections, so this is a second read of the capture through the same tracker (the same
  * connection numbers and flags), keeping only the connections asked for.
  *
- * Budget: MAX_MARKS segments and MAX_MARKS ACKs per direction. Past it, every other ordinary mark
- * is dropped and from then on only every second one is kept (and so on): the flagged segments
- * (retransmissions, out-of-order, probes) and ACKs (zero windows, SACK blocks, duplicates) are
- * kept while they fit in half the budget.
+ * Budget: MAX_MARKS segments and MAX_MARKS ACKs per direction (1 MiB; the 24 drawn connections of
+ * a big capture, 48 MiB at most). Past it, every other ordinary mark is dropped and from then on
+ * only every second one is kept (and so on): the flagged segments (retransmissions, out-of-order,
+ * probes) and ACKs (zero windows, SACK blocks, duplicates) are kept while they fit in half the
+ * budget. The chart has fewer pixel columns than that.
  */
 import { analyze } from '../analyze.ts';
 import { A } from './flags.ts';
 import type { PacketRecord } from './tracker.ts';
 import type { Direction } from './connection.ts';
 
-export const MAX_MARKS = 20_000;
+export const MAX_MARKS = 8_000;
 
 /** Columns of a segment mark: time, relative seq, length, analysis flag bits, frame. */
 const SEG = 5;
@@ -89,6 +90,7 @@ export class DirectionTrace {
   }
 
   ackTime(i: number): number { return this.acks.rows[i * ACK]!; }
+  ackNumber(i: number): number { return this.acks.rows[i * ACK + 1]!; }
 
   /** ACK i: time, ack, window (scaled bytes), flags, frame and its SACK blocks (relative to the sender's ISN). */
   ack(i: number): { t: number; ack: number; window: number; flags: number; frame: number; sack: Array<[number, number]> } {

@@ -52,7 +52,7 @@ describe('the cause of each retransmission, in crafted stories (tshark agrees on
   it('a timeout: no ACK for 210 ms, then the first unACKed segment again, and the go-back after it', async () => {
     const d = await story('timeout', [data(30, 0), data(31, 1), data(32, 2), ackTo(50, 1), [260, 'c', { seq: at(1), ack: 5001, flags: PSH | ACK, payload: 1000 }], ackTo(280, 2), [281, 'c', { seq: at(2), ack: 5001, flags: PSH | ACK, payload: 1000 }], ackTo(300, 3)]);
     expect(d.retransmissions.map((r) => [r.frame, r.rule, r.original])).toEqual([[8, 'timeout', 5], [10, 'timeout-go-back', 6]]);
-    expect(d.retransmissions[0]).toMatchObject({ cause: 'timeout', bytes: [1001, 2001], sinceOriginalMs: 229, sinceNewAckMs: 210, lastNewAck: { frame: 7, ack: 1001 } });
+    expect(d.retransmissions[0]).toMatchObject({ cause: 'timeout', segment: 'data', bytes: [1001, 2001], sinceOriginalMs: 229, sinceNewAckMs: 210, lastNewAck: { frame: 7, ack: 1001 } });
     expect(d.retransmissions[1]).toMatchObject({ cause: 'timeout', episode: 8 });
   });
 
@@ -94,7 +94,7 @@ describe('the cause of each retransmission, in crafted stories (tshark agrees on
 
   it('a SYN again after a second: a timeout', async () => {
     const d = await story('syn-timeout', [[1000, 'c', { seq: 1000, ack: 0, flags: SYN, mss: 1460 }]], [HANDSHAKE[0]!]);
-    expect(d.retransmissions.map((r) => [r.frame, r.cause, r.original])).toEqual([[2, 'timeout', 1]]);
+    expect(d.retransmissions.map((r) => [r.frame, r.cause, r.segment, r.original])).toEqual([[2, 'timeout', 'SYN', 1]]);
   });
 
   it('a copy 5 µs after the original, nothing from the receiver between: a duplicate made on the way, not a resend', async () => {

@@ -14,10 +14,13 @@ describe('findings in words', () => {
   });
 
   it('a retransmission in plain words: the frames it rests on, the silence and the rule; the causes counted', () => {
-    const rec: RetransmissionRecord = { frame: 812, cause: 'timeout', rule: 'timeout', bytes: [1001, 2449], original: 640, sinceOriginalMs: 204, sinceNewAckMs: 203.5, lastNewAck: { frame: 700, ack: 1001 }, dupAcks: null, episode: null, dsack: null };
+    const rec: RetransmissionRecord = { frame: 812, cause: 'timeout', rule: 'timeout', segment: 'data', bytes: [1001, 2449], original: 640, sinceOriginalMs: 204, sinceNewAckMs: 203.5, lastNewAck: { frame: 700, ack: 1001 }, dupAcks: null, episode: null, dsack: null };
     expect(retransmissionWords(rec, 'server', 'client-b')).toBe('frame 812 resends seq 1001 (1448 bytes) of frame 640, 204 ms after it, with no new ACK from client-b for 203.5 ms (the last: frame 700, asking for byte 1001): the retransmission timer expired (a timeout, RTO)');
     const fast = { ...rec, cause: 'fast', rule: 'fast', dupAcks: { count: 3, first: 701, last: 705 }, dsack: 830 } as const;
     expect(retransmissionWords(fast, 'server', 'client-b')).toBe("frame 812 resends seq 1001 (1448 bytes) of frame 640 after 3 duplicate ACKs from client-b (frames 701–705) asking for byte 1001: a fast retransmission, before any timer; client-b's D-SACK in frame 830 says these bytes arrived twice");
+    // a SYN resent although the capture saw its SYN-ACK: the ACK was lost past the capture point
+    const syn = { ...rec, frame: 13, segment: 'SYN', bytes: [0, 1], original: null, sinceOriginalMs: null, sinceNewAckMs: 1006.2, lastNewAck: { frame: 2, ack: 1 } } as const;
+    expect(retransmissionWords({ ...syn, bytes: [0, 1] }, 'client-b', 'server')).toBe("frame 13 resends the SYN, although server acknowledged it in frame 2, 1006.2 ms earlier: that ACK was lost or late on its way to client-b (past the capture point), and client-b's retransmission timer expired (a timeout, RTO)");
     const d = { retransmissionCauses: { timeout: 1, fast: 3, recovery: 2, spurious: 0, probe: 0, other: 0 } } as unknown as DirectionReport;
     expect(causeCounts(d)).toBe('1 timeout, 3 fast, 2 in a recovery');
   });

@@ -79,7 +79,20 @@ describe('time–sequence graph', () => {
     const svg = timeSequenceSvg(d, 'Time–sequence graph, client→server (tcp.stream 0)', 'client', 'server');
     expect(svg).toContain(`<title>frame ${frame}: spurious retransmission, seq 7001, 1000 bytes`);
     expect(svg).toContain('data-kind="time-sequence"');
-    expect(svg).toMatch(/<desc id="[^"]+">client sent 23\.84 MiB in 25001 data segments/);
+    expect(svg).toContain(`">client sent ${((n * 1000) / 2 ** 20).toFixed(2)} MiB in ${n + 1} data segments`);
     expect(svg).toMatch(/thinned to fit the chart/);
+  });
+
+  it('cuts a long idle spell out of the time axis, so a short burst after it is drawn wide', async () => {
+    // a small message, 2 s of nothing, then a 40-segment burst in 4 ms
+    const steps: Step[] = [data(30, 0), [31, 's', { seq: 5001, ack: at(1), flags: ACK }]];
+    for (let k = 1; k <= 40; k++) steps.push(data(2030 + k * 0.1, k));
+    steps.push([2040, 's', { seq: 5001, ack: at(41), flags: ACK }]);
+    const d = (await trace('idle', steps)).get(0)!.c2s;
+    const svg = timeSequenceSvg(d, 'Time–sequence graph, client→server (tcp.stream 0)', 'client', 'server');
+    expect(svg).toMatch(/The time axis leaves out 1 idle spell \(the shortest 2\.0 s\)/);
+    // the burst's bars spread over 100 px and more, not the pixel or two a linear axis leaves them
+    const xs = [...svg.matchAll(/M([\d.]+),[\d.]+V/g)].map((m) => Number(m[1]));
+    expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThan(100); // on one linear axis: 1.3 px
   });
 });

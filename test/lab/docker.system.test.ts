@@ -144,6 +144,10 @@ describe('docker compose lab', () => {
     const toB = c.connections.find((p) => p.role === 'client-b↔server')!.directions.find((d) => d.name === 'server→client-b')!;
     const retx = toB.measures.find((m) => m.name === 'retransmissions')!;
     expect(retx.b!).toBeGreaterThan(retx.a!);
+    // by cause, as the report counts them: together they are all of the lossy run's retransmissions
+    const causes = toB.measures.filter((m) => m.name.startsWith('  '));
+    expect(causes.map((m) => m.name.trim().split(' ')[0])).toEqual(['timeout', 'fast', 'in', 'spurious', 'probe', 'other']);
+    expect(causes.reduce((n, m) => n + m.b!, 0)).toBe(retx.b);
     expect(c.differences.some((d) => /server→client-b had \d+ retransmissions? on the lossy run/.test(d))).toBe(true);
     expect(c.transfers.some((t) => t.kind === 'play-on' && t.client === 'client-b')).toBe(true);
     expect(c.relays.length).toBe(2);
