@@ -167,17 +167,20 @@ class FileWindow {
   }
 }
 
+/** The input as a message names it: `-` is standard input. */
+const shown = (path: string): string => (path === '-' ? 'standard input' : path);
+
 export function readCapture(path: string, onPacket: (p: RawPacket) => void, options: ReadOptions = {}): ReadSummary {
   const w = new FileWindow(path, options.blockSize ?? 1024 * 1024, options.onProgress);
   try {
     if (!w.ensure(0, 4)) {
-      throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_TRUNCATED', `${path}: ${w.left(0)} bytes is too short to be a capture (offset 0)`, { offset: 0 });
+      throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_TRUNCATED', `${shown(path)}: ${w.left(0)} bytes is too short to be a capture (offset 0)`, { offset: 0 });
     }
     const m = w.buf.readUInt32LE(0);
     const mb = w.buf.readUInt32BE(0);
     if (m === PCAP_US || m === PCAP_NS || mb === PCAP_US || mb === PCAP_NS) return readPcap(w, onPacket, options);
     if (m === PCAPNG_SHB) return readPcapng(w, onPacket, options);
-    throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_FORMAT', `${path} is not a pcap or pcapng capture (magic 0x${w.buf.subarray(0, 4).toString('hex')} at offset 0)`, { offset: 0 });
+    throw new AudioLabError('AUDIOLAB_ERR_CAPTURE_FORMAT', `${shown(path)} is not a pcap or pcapng capture (magic 0x${w.buf.subarray(0, 4).toString('hex')} at offset 0)`, { offset: 0 });
   } finally {
     w.close();
   }

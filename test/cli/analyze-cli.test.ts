@@ -87,5 +87,11 @@ describe('audiolab analyze (the command)', () => {
     const missing = await run(['analyze', join(dir, 'nothing.pcap')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('AUDIOLAB_ERR_');
+    // standard input is named as such, not as "-"
+    const stderr = await new Promise<string>((resolve) => {
+      const child = execFile(BIN, ['analyze', '-'], { env: ENV }, (_err, _out, err) => resolve(String(err)));
+      child.stdin!.end('not a capture at all\n');
+    });
+    expect(stderr).toContain('AUDIOLAB_ERR_CAPTURE_FORMAT: standard input is not a pcap or pcapng capture');
   });
 });
