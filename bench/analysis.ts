@@ -79,7 +79,7 @@ export async function analysisBench(options: { quick?: boolean } = {}): Promise<
     ],
     notes: [
       `Analysis speed (each figure the best of ${RUNS} runs): tshark / ours = ${(tshark.seconds / ours.seconds).toFixed(1)}× (goal ≥ 20×); ours / tcptrace = ${(ours.seconds / tcptrace.seconds).toFixed(2)} (goal ≤ 2, aim < 1). Where the time goes: docs/analysis.md, Speed.`,
-      `Protocol decoding + report: ${full.seconds.toFixed(2)} s against ${ours.seconds.toFixed(2)} s for the TCP analysis alone (+${(((full.seconds - ours.seconds) / ours.seconds) * 100).toFixed(0)} %): every connection carries an audiolab stream, all of it reassembled, decoded and hashed (sha256 of 1 GB is about 0.6 s here). Writing the report itself takes ${written.toFixed(2)} s (${((written / analysed) * 100).toFixed(0)} % of the analysis it renders; ${readdirSync(join(reportDir, 'charts')).length} charts: the 24 busiest of 200 connections are drawn).`,
+      `Protocol decoding + report: ${full.seconds.toFixed(2)} s against ${ours.seconds.toFixed(2)} s for the TCP analysis alone (+${(((full.seconds - ours.seconds) / ours.seconds) * 100).toFixed(0)} %): every connection carries an audiolab stream, all of it reassembled, decoded and hashed (sha256 of 1 GB is about 0.6 s here). Writing the report itself takes ${written.toFixed(2)} s (${((written / analysed) * 100).toFixed(0)} % of the analysis it renders; ${readdirSync(join(reportDir, 'charts')).length} charts: the 24 busiest of 200 connections are drawn, their time–sequence graphs from a second read of the capture).`,
       small.note,
     ],
   };
