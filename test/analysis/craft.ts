@@ -158,3 +158,19 @@ export function tcp4(steps: Array<[ms: number, from: 'c' | 's', seg: Omit<Segmen
     return { sec: t0 + Math.floor(ns / 1e9), nsec: ns % 1e9, data, origlen: data.length, linktype: 1 };
   });
 }
+
+/** One step of a crafted story: when (ms), who sends (client or server), the segment. */
+export type Step = [number, 'c' | 's', Omit<Segment, 'sport' | 'dport'>];
+
+/**
+ * A story's start for tcp4(): client ISN 1000, server ISN 5000, both offering SACK (iRTT 21 ms).
+ * The client then sends 1000-byte segments, segment k at `at(k)` (dataStep), the server ACKs (ackStep).
+ */
+export const SACK_HANDSHAKE: Step[] = [
+  [0, 'c', { seq: 1000, ack: 0, flags: SYN, mss: 1460, sackPerm: true }],
+  [20, 's', { seq: 5000, ack: 1001, flags: SYN | ACK, mss: 1460, sackPerm: true }],
+  [21, 'c', { seq: 1001, ack: 5001, flags: ACK }],
+];
+export const at = (k: number): number => 1001 + 1000 * k;
+export const dataStep = (ms: number, k: number): Step => [ms, 'c', { seq: at(k), ack: 5001, flags: PSH | ACK, payload: 1000 }];
+export const ackStep = (ms: number, k: number, extra: Partial<Segment> = {}): Step => [ms, 's', { seq: 5001, ack: at(k), flags: ACK, ...extra }];

@@ -7,33 +7,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writePcap } from './capwriter.ts';
-import { ACK, PSH, SYN, tcp4, type Segment } from './craft.ts';
+import { ACK, PSH, SACK_HANDSHAKE, at, dataStep, tcp4, type Step } from './craft.ts';
 import { tempDir } from '../helpers.ts';
 import { MAX_MARKS, traceConnections } from '../../analysis/tcp/trace.ts';
 import { flight, flightSvg, timeSequenceSvg } from '../../analysis/report/timeseq.ts';
 
-type Step = [number, 'c' | 's', Omit<Segment, 'sport' | 'dport'>];
-const HANDSHAKE: Step[] = [
-  [0, 'c', { seq: 1000, ack: 0, flags: SYN, mss: 1460, sackPerm: true }],
-  [20, 's', { seq: 5000, ack: 1001, flags: SYN | ACK, mss: 1460, sackPerm: true }],
-  [21, 'c', { seq: 1001, ack: 5001, flags: ACK }],
-];
-const at = (k: number): number => 1001 + 1000 * k;
-const data = (ms: number, k: number): Step => [ms, 'c', { seq: at(k), ack: 5001, flags: PSH | ACK, payload: 1000 }];
 
 let dir: string;
 beforeAll(async () => { dir = await tempDir('audiolab-timeseq-'); });
 
 async function trace(name: string, steps: Step[]): Promise<ReturnType<typeof traceConnections>> {
   const file = join(dir, `${name}.pcap`);
-  await writeFile(file, writePcap(tcp4([...HANDSHAKE, ...steps])));
+  await writeFile(file, writePcap(tcp4([...SACK_HANDSHAKE, ...steps])));
   return traceConnections(file, [0]);
 }
 
 describe('bytes in flight', () => {
   it('is the highest byte sent less the ACK, less what the SACK blocks say arrived above it; against the window', async () => {
     const t = await trace('sack', [
-      data(30, 0), data(30.1, 1), data(30.2, 2), data(30.3, 3), data(30.4, 4),
+      dataStep(30, 0), dataStep(30.1, 1), dataStep(30.2, 2), dataStep(30.3, 3), dataStep(30.4, 4),
       // the receiver has segment 0, and 2–3 beyond the hole at 1: in flight 5000 − 1000 − 2000
       [50, 's', { seq: 5001, ack: at(1), flags: ACK, win: 4000, sack: [[at(2), at(4)]] }],
     ]);
@@ -50,7 +42,7 @@ describe('bytes in flight', () => {
   it('says the receiver limited the sender when the flight fills its window', async () => {
     const steps: Step[] = [];
     // one segment at a time into a 1000-byte window: each fills it (but the first, sent into the SYN-ACK's)
-    for (let k = 0; k < 40; k++) steps.push(data(30 + k, k), [30.5 + k, 's', { seq: 5001, ack: at(k + 1), flags: ACK, win: 1000 }]);
+    for (let k = 0; k < 40; k++) steps.push(dataStep(30 + k, k), [30.5 + k, 's', { seq: 5001, ack: at(k + 1), flags: ACK, win: 1000 }]);
     const d = (await trace('window-limited', steps)).get(0)!.c2s;
     const f = flight(d);
     expect(f.windowLimited).toBe(39 / 40);
@@ -64,12 +56,12 @@ describe('time–sequence graph', () => {
     const n = MAX_MARKS + 5000;
     let frame = 0;
     for (let k = 0; k < n; k++) {
-      steps.push(data(30 + k * 0.01, k));
+      steps.push(dataStep(30 + k * 0.01, k));
       if (k % 2 === 1) steps.push([30 + k * 0.01 + 0.005, 's', { seq: 5001, ack: at(k + 1), flags: ACK }]);
       // segment 7 again early on, before the marks are thinned: a retransmission (spurious: already ACKed)
       if (k === 100) {
         steps.push([30 + k * 0.01 + 0.007, 'c', { seq: at(7), ack: 5001, flags: PSH | ACK, payload: 1000 }]);
-        frame = HANDSHAKE.length + steps.length;
+        frame = SACK_HANDSHAKE.length + steps.length;
       }
     }
     const d = (await trace('long', steps)).get(0)!.c2s;
@@ -85,8 +77,8 @@ describe('time–sequence graph', () => {
 
   it('cuts a long idle spell out of the time axis, so a short burst after it is drawn wide', async () => {
     // a small message, 2 s of nothing, then a 40-segment burst in 4 ms
-    const steps: Step[] = [data(30, 0), [31, 's', { seq: 5001, ack: at(1), flags: ACK }]];
-    for (let k = 1; k <= 40; k++) steps.push(data(2030 + k * 0.1, k));
+    const steps: Step[] = [dataStep(30, 0), [31, 's', { seq: 5001, ack: at(1), flags: ACK }]];
+    for (let k = 1; k <= 40; k++) steps.push(dataStep(2030 + k * 0.1, k));
     steps.push([2040, 's', { seq: 5001, ack: at(41), flags: ACK }]);
     const d = (await trace('idle', steps)).get(0)!.c2s;
     const svg = timeSequenceSvg(d, 'Time–sequence graph, client→server (tcp.stream 0)', 'client', 'server');
