@@ -173,9 +173,10 @@ function toldRetransmissions(r: FullAnalysis, c: ConnectionReport): Table {
 /** The cause rules in the order they are tried, in plain words. */
 const RULES = (Object.entries(RULE_WORDS) as Array<[Rule, string]>).map(([k, v]) => `${k}: ${v}`);
 
-function htmlTable(t: Table, filterCol = -1): string {
-  const cell = (v: string, i: number): string => (i === filterCol || (t.head[i] === 'filter') ? `<td><code>${esc(v)}</code></td>` : `<td>${esc(v)}</td>`);
-  return `<table><thead><tr>${t.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</tbody></table>`;
+/** A table; `cls` names it for the style sheet. A column named filter shows its cells as code. */
+function htmlTable(t: Table, cls = ''): string {
+  const cell = (v: string, i: number): string => (t.head[i] === 'filter' ? `<td><code>${esc(v)}</code></td>` : `<td>${esc(v)}</td>`);
+  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${t.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
 function mdTable(t: Table): string {
@@ -203,7 +204,7 @@ export function renderHtml(r: FullAnalysis, cs: Chart[]): string {
 <div class="charts">${chart(`ladder-${c.index}`)}</div>
 ${tsg(c.index)}
 <div class="charts">${chart(`sizes-${c.index}-c2s`)}${chart(`sizes-${c.index}-s2c`)}${chart(`throughput-${c.index}`)}${chart(`rtt-${c.index}`)}</div>
-${retx.rows.length ? `<h4>Retransmissions, and why</h4>${htmlTable(retx)}` : ''}</section>`;
+${retx.rows.length ? `<h4>Retransmissions, and why</h4>${htmlTable(retx, 'told')}` : ''}</section>`;
   }).join('\n');
   const relayCharts = r.app.relays.map((_, i) => chart(`relay-${i}`)).join('');
   const traced = cs.some((c) => c.id.startsWith('tsg-'));
@@ -219,7 +220,7 @@ th,td{border:1px solid #d1d5db;padding:3px 6px;text-align:left;vertical-align:to
 td code{word-break:break-all}
 code{background:#f3f4f6;padding:1px 4px;border-radius:3px;font-size:12px}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.charts svg{border:1px solid #e5e7eb;border-radius:6px;max-width:100%;height:auto}
-.alt{color:#333;font-size:13px;margin:4px 0}.findings li{margin:4px 0}.muted{color:#555}dl.reading dt{font-weight:bold;margin-top:6px}
+.alt{color:#333;font-size:13px;margin:4px 0}table.told td:nth-child(-n+3),table.told th:nth-child(-n+3){white-space:nowrap;overflow-wrap:normal}.findings li{margin:4px 0}.muted{color:#555}dl.reading dt{font-weight:bold;margin-top:6px}
 </style></head><body>
 <h1>tcp-audio-lab report</h1>
 <p class="muted">${headline(r).map(esc).join('<br>')}</p>
