@@ -104,9 +104,10 @@ export function findings(r: FullAnalysis): Finding[] {
   for (const c of r.app.connections) {
     for (const dir of ['c2s', 's2c'] as const) {
       const d = c[dir];
+      if (d.gaps === 0) continue;
       const tc = r.connections.find((x) => x.index === c.conn);
       const l = tc ? label(r, tc) : { client: c.client, server: 'server' };
-      if (d.gaps > 0) out.push({ text: `${dir === 'c2s' ? `${l.client}→${l.server}` : `${l.server}→${l.client}`} (tcp.stream ${c.conn}): ${holeWords(d, typeof r.manifest?.capture?.snaplen === 'number' ? r.manifest.capture.snaplen : null)}; the protocol was picked up again ${d.resyncs} time(s)`, filter: `tcp.stream eq ${c.conn} && (tcp.analysis.lost_segment || frame.cap_len < frame.len)` });
+      out.push({ text: `${dir === 'c2s' ? `${l.client}→${l.server}` : `${l.server}→${l.client}`} (tcp.stream ${c.conn}): ${holeWords(d, typeof r.manifest?.capture?.snaplen === 'number' ? r.manifest.capture.snaplen : null)}; the protocol was picked up again ${d.resyncs} time(s)`, filter: `tcp.stream eq ${c.conn} && (tcp.analysis.lost_segment || frame.cap_len < frame.len)` });
     }
   }
   return out;

@@ -81,6 +81,9 @@ export function charts(r: FullAnalysis, traces: Map<number, ConnectionTrace> | n
   return out;
 }
 
+/** A connection's time–sequence and bytes-in-flight charts, in the order drawn. */
+const traceCharts = (cs: Chart[], conn: number): Chart[] => cs.filter((c) => c.id.startsWith(`tsg-${conn}-`) || c.id.startsWith(`flight-${conn}-`));
+
 interface Table { head: string[]; rows: string[][] }
 
 function tables(r: FullAnalysis): Record<string, Table> {
@@ -192,7 +195,7 @@ export function renderHtml(r: FullAnalysis, cs: Chart[]): string {
   const shown = detailed(r);
   /** A connection's time–sequence graphs, each with its bytes-in-flight chart and that chart's reading. */
   const tsg = (i: number): string => {
-    const mine = cs.filter((c) => c.id.startsWith(`tsg-${i}-`) || c.id.startsWith(`flight-${i}-`));
+    const mine = traceCharts(cs, i);
     if (!mine.length) return '';
     return `<div class="charts">${mine.map((c) => c.svg).join('')}</div>${mine.filter((c) => c.words).map((c) => `<p class="alt">${esc(c.words!)}</p>`).join('')}`;
   };
@@ -271,7 +274,7 @@ export function renderMarkdown(r: FullAnalysis, cs: Chart[]): string {
   if (shown.length < r.connections.length) out.push(`The ${shown.length} busiest of ${r.connections.length} connections are drawn; the tables above list them all.`, '');
   if (shown.length && !cs.some((x) => x.id.startsWith('tsg-'))) out.push(NO_TRACE, '');
   for (const c of shown) {
-    const ts = cs.filter((x) => x.id.startsWith(`tsg-${c.index}-`) || x.id.startsWith(`flight-${c.index}-`));
+    const ts = traceCharts(cs, c.index);
     out.push(`### tcp.stream ${c.index}`, '', `Wireshark: \`${c.filter}\``, '', img(`ladder-${c.index}`), '', ...ts.flatMap((x) => [img(x.id), ...(x.words ? ['', x.words] : []), '']), img(`sizes-${c.index}-c2s`), img(`sizes-${c.index}-s2c`), '', img(`throughput-${c.index}`), img(`rtt-${c.index}`), '');
     const retx = toldRetransmissions(r, c);
     if (retx.rows.length) out.push('#### Retransmissions, and why', '', mdTable(retx), '');

@@ -112,6 +112,14 @@ function timeFrame(d: DirectionTrace): Frame {
   return { x0, x1, periods, cut: cuts.length ? Math.min(...cuts.map(([a, b]) => b - a)) : Infinity, X, col: (t) => Math.min(PW - 1, Math.max(0, Math.floor(X(t) - M.l))) };
 }
 
+/** Each direction's frame, computed once (its graph, its flight and the flight's chart share it). */
+const frames = new WeakMap<DirectionTrace, Frame>();
+function frameOf(d: DirectionTrace): Frame {
+  let f = frames.get(d);
+  if (!f) frames.set(d, (f = timeFrame(d)));
+  return f;
+}
+
 /** The time axis (seconds since the capture began, with its cut spells marked), the y axis and its title. */
 function axes(f: Frame, ys: number[], Y: (v: number) => number, yLabel: string, yFmt: (v: number) => string): string {
   const out: string[] = [];
@@ -164,7 +172,7 @@ function legend(items: Array<[string, string, string]>): string {
 
 /** The time–sequence graph of one direction; `sender`/`receiver` name its ends. */
 export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string, receiver: string): string {
-  const f = timeFrame(d);
+  const f = frameOf(d);
   let ymax = 1;
   let sent = 0;
   for (let i = 0; i < d.segments.n; i++) { const [, seq, len] = d.segment(i); if (seq + len > ymax) ymax = seq + len; }
@@ -263,7 +271,7 @@ export interface Flight {
  * the receiver's ACK, less what its latest SACK blocks say arrived above it; against its window.
  */
 export function flight(d: DirectionTrace): Flight {
-  const f = timeFrame(d);
+  const f = frameOf(d);
   const cols = new Map<number, { t: number; flight: number; window: number }>();
   let sndNxt = -1;
   let ack = -1;
@@ -316,7 +324,7 @@ export function flight(d: DirectionTrace): Flight {
 /** The bytes-in-flight chart of one direction, with its reading in words (for the page as well). */
 export function flightSvg(d: DirectionTrace, title: string, sender: string, receiver: string): { svg: string; words: string } {
   const fl = flight(d);
-  const f = timeFrame(d);
+  const f = frameOf(d);
   const wins = fl.points.map((p) => p.window).filter((v) => v === v);
   // the window is drawn whole, however far above the flight: how far is the lesson
   const ymax = Math.max(1, fl.maxFlight, ...wins);

@@ -2,6 +2,7 @@
 import { FlowState } from './rules.ts';
 import { FLAG_BITS, FLAG_NAMES, zeroFlagCounts, type FlagName } from './flags.ts';
 import { Running, Series, Throughput, ValueCounts } from './stats.ts';
+import { TH_SYN } from '../decode/packet.ts';
 
 /**
  * A time not seen yet. Times are signed seconds from the capture's first record (a capture may
@@ -11,6 +12,12 @@ export const UNSEEN = Number.NaN;
 export const seen = (t: number): boolean => t === t; // false only for NaN
 
 export interface Endpoint { ip: string; port: number }
+
+/**
+ * A segment's window in bytes: the field times 2^shift once window scaling is in use (`shift`
+ * is FlowState.winScale: -1 unknown, -2 off); a SYN's window is never scaled.
+ */
+export const scaledWindow = (flags: number, window: number, shift: number): number => (flags & TH_SYN || shift <= 0 ? window : window * (1 << shift));
 
 export interface SynOptions { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean }
 

@@ -13,7 +13,8 @@
 import { analyze } from '../analyze.ts';
 import { A } from './flags.ts';
 import type { PacketRecord } from './tracker.ts';
-import type { Direction } from './connection.ts';
+import { scaledWindow, type Direction } from './connection.ts';
+import { TH_ACK } from '../decode/packet.ts';
 
 export const MAX_MARKS = 8_000;
 
@@ -131,16 +132,15 @@ function record(t: ConnectionTrace, rec: PacketRecord): void {
       r[at] = p.time; r[at + 1] = (p.seq - mine.flow.baseSeq) >>> 0; r[at + 2] = p.seglen; r[at + 3] = rec.flags; r[at + 4] = rec.frame;
     }
   }
-  if (p.flags & 0x10 && theirs.flow.baseSet) {
+  if (p.flags & TH_ACK && theirs.flow.baseSet) {
     const d = fromClient ? t.s2c : t.c2s;
     d.ackCount++;
     const o = p.opts;
     const at = d.acks.add((rec.flags & ACK_FLAGS) !== 0 || o.sackBlocks > 0);
     if (at >= 0) {
       const r = d.acks.rows;
-      const ws = mine.flow.winScale;
       r[at] = p.time; r[at + 1] = (p.ack - theirs.flow.baseSeq) >>> 0;
-      r[at + 2] = p.flags & 0x02 || ws <= 0 ? p.window : p.window * 2 ** ws;
+      r[at + 2] = scaledWindow(p.flags, p.window, mine.flow.winScale);
       r[at + 3] = rec.flags; r[at + 4] = rec.frame;
       for (let k = 0; k < 3; k++) {
         const has = k < o.sackBlocks;

@@ -5,7 +5,7 @@
  * not with the number of packets.
  */
 import { analyzeSegment, type AnalysisOut, type FlowState, type SegmentIn } from './rules.ts';
-import { seen, TcpConnection, type Direction } from './connection.ts';
+import { scaledWindow, seen, TcpConnection, type Direction } from './connection.ts';
 import { FlowTable } from './flowtable.ts';
 import * as stats from './stats.ts';
 import * as packet from '../decode/packet.ts';
@@ -153,7 +153,7 @@ export class TcpTracker {
       conn.mark('a', fromA);
     }
     const ws = dir.flow.winScale;
-    dir.windows.add(flags & TH_SYN || ws <= 0 ? p.window : p.window * (1 << ws));
+    dir.windows.add(scaledWindow(flags, p.window, ws));
     const rtt = this.out.ackRtt;
     if (rtt >= 0) {
       SAMPLE[V] = rtt * 1000;
