@@ -173,14 +173,20 @@ function legend(items: Array<[string, string, string]>): string {
 /** The time–sequence graph of one direction; `sender`/`receiver` name its ends. */
 export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string, receiver: string): string {
   const f = frameOf(d);
-  let ymax = 1;
   let sent = 0;
-  for (let i = 0; i < d.segments.n; i++) { const [, seq, len] = d.segment(i); if (seq + len > ymax) ymax = seq + len; }
-  sent = ymax;
+  for (let i = 0; i < d.segments.n; i++) { const [, seq, len] = d.segment(i); if (seq + len > sent) sent = seq + len; }
+  let ymax = Math.max(1, sent);
   let edgeMax = 0;
-  for (let i = 0; i < d.acks.n; i++) { const a = d.ack(i); if (a.ack + a.window > edgeMax) edgeMax = a.ack + a.window; if (a.ack > ymax) ymax = a.ack; }
+  for (let i = 0; i < d.acks.n; i++) {
+    const a = d.ack(i);
+    // an ACK of bytes the capture never saw sent (a hostile or broken peer, or one ACKing below
+    // the ISN, which wraps to near 2^32) is drawn at the top edge; it does not set the scale
+    if (d.segments.n > 0 && a.ack > sent + 1) continue;
+    if (a.ack + a.window > edgeMax) edgeMax = a.ack + a.window;
+    if (a.ack > ymax) ymax = a.ack;
+  }
   // the window edge may lie far above the data (a large window): the chart follows the data and clips it
-  const clipped = edgeMax > ymax * 1.25;
+  const clipped = d.segments.n > 0 && edgeMax > ymax * 1.25;
   ymax = Math.max(ymax, clipped ? ymax * 1.25 : edgeMax);
   const ys = ticks(ymax);
   const ytop = ys[ys.length - 1]!;
@@ -244,7 +250,7 @@ export function timeSequenceSvg(d: DirectionTrace, title: string, sender: string
     }
   }
   const present = KINDS.map((k, i) => [k, counts[i]!] as const).filter(([, n]) => n > 0);
-  const desc = `${sender} sent ${bytesWords(sent)} in ${d.segmentCount} data segments from ${f.x0.toFixed(3)} s to ${f.x1.toFixed(3)} s${present.length ? `; ${present.map(([k, n]) => `${n} ${n === 1 ? k.name : k.many}`).join(', ')}` : '; none retransmitted or out of order'}. ${receiver} sent ${d.ackCount} ACKs${sacks ? `, ${sacks} with SACK blocks` : ''}${zeroWindows ? `, ${zeroWindows} with a zero window` : ''}; its window edge reached byte ${Math.round(edgeMax)}${clipped ? ' (above the chart, which follows the data)' : ''}.${d.thinned ? ' Long transfer: ordinary segments and ACKs thinned to fit the chart; flagged ones kept.' : ''}${axisWords(f)}`;
+  const desc = `${sender} sent ${bytesWords(sent)} in ${d.segmentCount} data segment${d.segmentCount === 1 ? '' : 's'} from ${f.x0.toFixed(3)} s to ${f.x1.toFixed(3)} s${present.length ? `; ${present.map(([k, n]) => `${n} ${n === 1 ? k.name : k.many}`).join(', ')}` : '; none retransmitted or out of order'}. ${receiver} sent ${d.ackCount} ACKs${sacks ? `, ${sacks} with SACK blocks` : ''}${zeroWindows ? `, ${zeroWindows} with a zero window` : ''}; its window edge reached byte ${Math.round(edgeMax)}${clipped ? ' (above the chart, which follows the data)' : ''}.${d.thinned ? ' Long transfer: ordinary segments and ACKs thinned to fit the chart; flagged ones kept.' : ''}${axisWords(f)}`;
   const parts = [open('time-sequence', W, H, title, desc), `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
   parts.push(legend([['data', DATA, 'bar'], ...present.map(([k]) => [k.name, k.color, 'bar'] as [string, string, string]), ['ACK', ACK_LINE, 'line'], [`window edge${clipped ? ' (clipped)' : ''}`, WINDOW_LINE, 'line'], ...(sacks ? [['SACK', SACK, 'bar'] as [string, string, string]] : []), ...(zeroWindows ? [['zero window', '#dc2626', 'diamond'] as [string, string, string]] : [])]));
   parts.push(axes(f, ys, Y, 'relative sequence number (bytes)', fmt));
@@ -296,6 +302,9 @@ export function flight(d: DirectionTrace): Flight {
     if (!v) cols.set(c, { t, flight: fl, window: win < 0 ? NaN : win });
     else { if (fl > v.flight) v.flight = fl; if (win >= 0 && !(win >= v.window)) v.window = win; }
   };
+  // the highest byte sent: an ACK beyond it acknowledges what the capture never saw (see timeSequenceSvg)
+  let top = -1;
+  for (let k = 0; k < d.segments.n; k++) { const [, seq, len] = d.segment(k); if (seq + len > top) top = seq + len; }
   // segments and ACKs merge by frame number (capture order)
   while (i < d.segments.n || j < d.acks.n) {
     const seg = i < d.segments.n ? d.segment(i) : null;
@@ -310,7 +319,7 @@ export function flight(d: DirectionTrace): Flight {
       if (win > 0 && fl >= 0.9 * win) limited++;
       note(t);
     } else if (a) {
-      if (a.ack > ack) ack = a.ack;
+      if (a.ack > ack && a.ack <= top + 1) ack = a.ack;
       win = a.window;
       sack = a.sack;
       j++;

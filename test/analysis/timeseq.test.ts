@@ -87,4 +87,12 @@ describe('time–sequence graph', () => {
     const xs = [...svg.matchAll(/M([\d.]+),[\d.]+V/g)].map((m) => Number(m[1]));
     expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThan(100); // on one linear axis: 1.3 px
   });
+
+  it('an ACK of bytes never sent (a broken peer ACKing below the ISN) neither sets the scale nor empties the flight', async () => {
+    const d = (await trace('garbage-ack', [dataStep(30, 0), dataStep(31, 1), [40, 's', { seq: 5001, ack: 7, flags: ACK, sack: [[3, 9]] }], [50, 's', { seq: 5001, ack: at(1), flags: ACK }]])).get(0)!.c2s;
+    const svg = timeSequenceSvg(d, 'Time–sequence graph, client→server (tcp.stream 0)', 'client', 'server');
+    const ticks = [...svg.matchAll(/text-anchor="end">([\d.]+)(k|M|G)?<\/text>/g)].map((m) => Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] ? 1e6 : 1));
+    expect(Math.max(...ticks)).toBeLessThan(10_000);
+    expect(flight(d).points.at(-1)!.flight).toBe(1000);
+  });
 });
